@@ -1,0 +1,6 @@
+export * from './config.js';
+export * from './safetensors.js';
+export * from './weights.js';
+export * from './model.js';
+export * from './checkpoint.js';
+export * from './tokenizer.js';
