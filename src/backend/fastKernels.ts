@@ -1,0 +1,60 @@
+/**
+ * Installs microbatch's fast kernels into TF.js's kernel registry for the wasm backend,
+ * replacing stock kernels by name (like any TF.js backend registers its kernels). The
+ * stock configs are kept so the replacements can delegate to them and so
+ * `uninstallFastKernels` can put them back, e.g. to benchmark stock against fast.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { fastBatchMatMulConfig } from './kernels/batchMatMul.js';
+
+const BACKEND = 'wasm';
+
+/** Each fast kernel: the name it replaces and how to build it from the stock kernels. */
+const FAST_KERNELS: ReadonlyArray<{ name: string; build: (stock: tf.KernelConfig) => tf.KernelConfig }> = [
+  { name: tf.BatchMatMul, build: fastBatchMatMulConfig },
+];
+
+/** Stock configs replaced by the current installation (empty when not installed). */
+const replacedStockKernels = new Map<string, tf.KernelConfig>();
+const installedKernelFuncs = new Set<tf.KernelFunc>();
+
+function wasmKernelsRegistered(): boolean {
+  return tf.getKernel(tf.BatchMatMul, BACKEND) !== undefined;
+}
+
+/**
+ * Replaces the stock wasm kernels with the fast ones. Idempotent. Requires the wasm
+ * backend package to be loaded (its kernels registered); the backend need not be active.
+ */
+export function installFastKernels(): void {
+  if (fastKernelsInstalled()) return;
+  if (!wasmKernelsRegistered()) {
+    throw new Error("fast kernels need the wasm backend: import '@tensorflow/tfjs-backend-wasm' first");
+  }
+  for (const { name, build } of FAST_KERNELS) {
+    const stock = tf.getKernel(name, BACKEND);
+    const fast = build(stock);
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel(fast);
+    replacedStockKernels.set(name, stock);
+    installedKernelFuncs.add(fast.kernelFunc);
+  }
+}
+
+/** Puts the stock kernels back. A no-op when the fast kernels are not installed. */
+export function uninstallFastKernels(): void {
+  for (const [name, stock] of replacedStockKernels) {
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel(stock);
+  }
+  replacedStockKernels.clear();
+  installedKernelFuncs.clear();
+}
+
+/** True when every fast kernel is the one registered for the wasm backend. */
+export function fastKernelsInstalled(): boolean {
+  return FAST_KERNELS.every(({ name }) => {
+    const registered = tf.getKernel(name, BACKEND);
+    return registered !== undefined && installedKernelFuncs.has(registered.kernelFunc);
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * Backend selection: `auto` prefers the native TensorFlow binding (@tensorflow/tfjs-node,
+ * an optional peer dependency) when it is installed, then wasm (with microbatch's fast
+ * kernels), then the pure-JS cpu backend.
+ */
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { ConfigError } from '../errors.js';
+import { fastKernelsInstalled, installFastKernels, uninstallFastKernels } from './fastKernels.js';
+import { registerMissingKernels } from './missingKernels.js';
+
+export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
+
+const TFJS_NODE = '@tensorflow/tfjs-node';
+/** The name @tensorflow/tfjs-node registers its backend under. */
+const TFJS_NODE_BACKEND = 'tensorflow';
+
+export interface SelectBackendOptions {
+  /** wasm: XNNPACK thread count (must be set before the backend starts; Node runs wasm single-threaded). */
+  threads?: number;
+  /** Receives the one-line summary; default: stderr. */
+  log?: (line: string) => void;
+  /** wasm: install the fast kernels (default true); false gives stock TF.js, for comparisons. */
+  fastKernels?: boolean;
+  /** Whether a module can be resolved; injectable so tests need not install tfjs-node. */
+  isResolvable?: (specifier: string) => boolean;
+  /** Loads a module (default: dynamic `import()`); injectable for the same reason. */
+  importModule?: (specifier: string) => Promise<unknown>;
+}
+
+export interface SelectedBackend {
+  name: BackendName;
+  /** One human-readable line: backend, SIMD, threads, kernels. */
+  detail: string;
+  threads: number;
+  fastKernels: boolean;
+}
+
+export function parseBackendChoice(value: string): BackendChoice {
+  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new ConfigError(`backend: unknown value "${value}", expected one of ${BACKEND_CHOICES.join(', ')}`);
+}
+
+function defaultIsResolvable(specifier: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The backends to try, in order, for `choice` (only `auto` has fall-backs). */
+export function backendCandidates(choice: BackendChoice, nodeResolvable: boolean): BackendName[] {
+  if (choice !== 'auto') return [choice];
+  return nodeResolvable ? ['node', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+}
+
+function nodeMissing(): ConfigError {
+  return new ConfigError(
+    `backend "node" needs ${TFJS_NODE}, which is not installed: run \`npm install ${TFJS_NODE}\` (or use --backend wasm)`,
+  );
+}
+
+async function activate(name: BackendName, options: SelectBackendOptions): Promise<SelectedBackend> {
+  const fastKernels = options.fastKernels ?? true;
+  if (name === 'node') {
+    const isResolvable = options.isResolvable ?? defaultIsResolvable;
+    if (!isResolvable(TFJS_NODE)) throw nodeMissing();
+    await (options.importModule ?? ((specifier: string) => import(specifier)))(TFJS_NODE);
+    if (!(await tf.setBackend(TFJS_NODE_BACKEND))) throw new ConfigError(`backend "node": ${TFJS_NODE} failed to initialise`);
+    await tf.ready();
+    return { name, detail: `backend node (${TFJS_NODE}, native TensorFlow, its own thread pool)`, threads: 0, fastKernels: false };
+  }
+  if (name === 'wasm') {
+    if (options.threads !== undefined) setThreadsCount(options.threads);
+    if (!(await tf.setBackend('wasm'))) throw new ConfigError('backend "wasm" failed to initialise');
+    await tf.ready();
+    registerMissingKernels();
+    if (fastKernels) installFastKernels();
+    else uninstallFastKernels();
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = getThreadsCount();
+    const kernels = fastKernelsInstalled() ? 'fast kernels' : 'stock kernels';
+    return { name, detail: `backend wasm (SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels})`, threads, fastKernels: fastKernelsInstalled() };
+  }
+  if (!(await tf.setBackend('cpu'))) throw new ConfigError('backend "cpu" failed to initialise');
+  await tf.ready();
+  return { name, detail: 'backend cpu (pure JavaScript, 1 thread)', threads: 1, fastKernels: false };
+}
+
+/**
+ * Activates the chosen backend and logs one line saying which it is. An explicit choice
+ * that cannot start is a ConfigError; `auto` falls through its candidates and says why.
+ */
+export async function selectBackend(choice: BackendChoice, options: SelectBackendOptions = {}): Promise<SelectedBackend> {
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new ConfigError(`threads: expected a positive integer, got ${options.threads}`);
+  }
+  const log = options.log ?? ((line: string) => console.error(line));
+  const candidates = backendCandidates(choice, (options.isResolvable ?? defaultIsResolvable)(TFJS_NODE));
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      const selected = await activate(candidate, options);
+      const skipped = failures.length > 0 ? ` (${failures.join('; ')})` : '';
+      log(selected.detail + skipped);
+      return { ...selected, detail: selected.detail + skipped };
+    } catch (error) {
+      if (choice !== 'auto') throw error;
+      failures.push(`${candidate} unavailable: ${(error as Error).message}`);
+    }
+  }
+  throw new ConfigError(`no TF.js backend could start: ${failures.join('; ')}`);
+}
