@@ -1,0 +1,14 @@
+export type {
+  LossScalerState,
+  OverflowPolicy,
+  RunSettings,
+  TrainableModel,
+  TrainingState,
+  WindowGradientEngine,
+} from './types.js';
+export { GradientAccumulator, accumulateWindow, computeWindowGradients } from './accumulator.js';
+export { LossScaler, type LossScalerOptions } from './scaler.js';
+export { clipByGlobalNorm, globalNorm, type ClipResult } from './clip.js';
+export { localEngine } from './engine.js';
+export { fit, type FitCallbacks, type FitOptions, type FitResult, type MicroBatchEvent, type StepEvent } from './fit.js';
+export { fromLayersModel, type LayersModelLike, type LayersSample, type LossPerItem } from './layers.js';

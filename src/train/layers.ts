@@ -1,0 +1,60 @@
+/**
+ * Adapter from a `tf.LayersModel` (tfjs-layers) to a `TrainableModel`, so Keras-style models
+ * train with exact accumulation too. Only the shape of a LayersModel is used (structural
+ * typing), so any LayersModel-like object works and no tfjs-layers class is referenced.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
+import type { NamedVariable } from '../optim/types.js';
+import type { TrainableModel } from './types.js';
+
+/** The part of a tfjs-layers `LayersModel` the adapter uses. */
+export interface LayersModelLike {
+  readonly trainableWeights: readonly { readonly name: string; read(): tf.Tensor }[];
+  apply(inputs: tf.Tensor, kwargs: { training: boolean }): unknown;
+}
+
+/** A sample for a single-input, single-output LayersModel: features and target, as nested arrays. */
+export interface LayersSample {
+  x: number | number[] | number[][];
+  y: number | number[];
+}
+
+/**
+ * Per-item losses in Keras's `(yTrue, yPred)` form, e.g. `tf.metrics.meanSquaredError` or a
+ * binary cross-entropy: a tensor of shape [samples] (one loss per sample).
+ */
+export type LossPerItem = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+/**
+ * A TrainableModel whose items are samples: lossSum = Σ lossPerItem(y, model(x)). Parameters
+ * are `model.trainableWeights` (their variables, named by weight name, e.g. "dense_1/bias").
+ * Dropout layers draw their own randomness in tfjs-layers, so `dropoutSeed` cannot make their
+ * masks reproducible; use models without dropout where resumes and retries must be exact.
+ */
+export function fromLayersModel(model: LayersModelLike, lossPerItem: LossPerItem): TrainableModel<LayersSample> {
+  const params: NamedVariable[] = model.trainableWeights.map((weight) => {
+    const variable = weight.read();
+    if (!(variable instanceof tf.Variable)) throw new ConfigError(`weight ${weight.name} is not backed by a tf.Variable`);
+    return { name: weight.name, variable };
+  });
+  if (params.length === 0) throw new ConfigError('the LayersModel has no trainable weights');
+  return {
+    params,
+    countItems: (samples) => samples.length,
+    lossSum(samples, training) {
+      return tf.tidy(() => {
+        const prediction = model.apply(tf.tensor(samples.map((sample) => sample.x)), { training });
+        if (!(prediction instanceof tf.Tensor)) throw new ConfigError('fromLayersModel supports models with one output tensor');
+        const targets = tf.tensor(samples.map((sample) => sample.y));
+        // Scalar targets of a one-unit output ([n] vs [n, 1]) get the prediction's shape, as Keras does.
+        const yTrue = targets.size === prediction.size ? tf.reshape(targets, prediction.shape) : targets;
+        const losses = lossPerItem(yTrue, prediction);
+        if (losses.rank !== 1 || losses.shape[0] !== samples.length) {
+          throw new ConfigError(`lossPerItem must return one loss per sample (shape [${samples.length}]), got [${losses.shape}]`);
+        }
+        return tf.sum(losses) as tf.Scalar;
+      });
+    },
+  };
+}
