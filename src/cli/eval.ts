@@ -1,0 +1,51 @@
+import { Command } from 'commander';
+import { selectBackend } from '../backend/select.js';
+import { buildLabelMap, encodeRows, readLabelledFile } from '../data/index.js';
+import { formatConfusion } from '../train/metrics.js';
+import { evaluateClassifier, loadClassifier } from '../train/evaluate.js';
+import { BACKEND_CHOICES, choiceOption, positiveInteger } from './options.js';
+
+interface EvalFlags {
+  model: string;
+  data: string;
+  textField: string;
+  labelField: string;
+  maxLength: number;
+  batchSize: number;
+  backend: 'auto' | 'wasm' | 'cpu' | 'node';
+  json?: boolean;
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('Evaluate a trained classifier on a labelled file: accuracy, macro-F1 and the confusion matrix.')
+    .requiredOption('--model <dir>', 'trained checkpoint directory (e.g. the --out of train)')
+    .requiredOption('--data <file>', 'labelled data: JSONL, CSV or TSV')
+    .option('--text-field <name>', 'text column/field', 'text')
+    .option('--label-field <name>', 'label column/field', 'label')
+    .option('--max-length <n>', 'tokens per sample including [CLS] and [SEP]', positiveInteger, 128)
+    .option('--batch-size <n>', 'samples per forward pass', positiveInteger, 32)
+    .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
+    .option('--json', 'print the full report as one JSON line')
+    .action(async (flags: EvalFlags) => {
+      await selectBackend(flags.backend, { log: (line) => process.stderr.write(line + '\n') });
+      const { model, tokenizer, labels } = await loadClassifier(flags.model);
+      try {
+        const data = readLabelledFile(flags.data, { textField: flags.textField, labelField: flags.labelField });
+        const { label2id } = buildLabelMap(data, labels);
+        const examples = encodeRows(data, tokenizer, { maxLength: flags.maxLength, label2id });
+        const { report, correct } = evaluateClassifier(model, examples, labels, flags.batchSize);
+        if (flags.json) {
+          process.stdout.write(JSON.stringify({ data: flags.data, ...report }) + '\n');
+          return;
+        }
+        process.stdout.write(
+          `${flags.data}: ${report.samples} samples\naccuracy ${report.accuracy.toFixed(4)} (${correct}/${report.samples})\nmacro-F1 ${report.macro_f1.toFixed(4)}\n` +
+            report.per_label.map((entry) => `  ${entry.label}: precision ${entry.precision.toFixed(4)} recall ${entry.recall.toFixed(4)} F1 ${entry.f1.toFixed(4)} (${entry.support})`).join('\n') +
+            `\nconfusion matrix:\n${formatConfusion(report)}\n`,
+        );
+      } finally {
+        model.dispose();
+      }
+    });
+}

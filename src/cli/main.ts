@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { MicrobatchError } from '../errors.js';
+import { evalCommand } from './eval.js';
+import { planCommand } from './plan.js';
+import { predictCommand } from './predict.js';
+import { tokenizeCommand } from './tokenize.js';
+import { trainCommand } from './train.js';
+
+export function buildProgram(): Command {
+  const program = new Command('microbatch')
+    .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT text classifiers with an effective batch larger than memory allows.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  }
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code (0 ok, 1 bad input or failure, 2 usage error). */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed the problem (or the help / version text).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof MicrobatchError) {
+      process.stderr.write(`microbatch: error: ${error.message}\n`);
+      return 1;
+    }
+    const message = error instanceof Error ? (process.env.MICROBATCH_DEBUG ? error.stack : error.message) : String(error);
+    process.stderr.write(`microbatch: unexpected error: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,56 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Command } from 'commander';
+import { selectBackend } from '../backend/select.js';
+import { readLabelledFile } from '../data/index.js';
+import { loadClassifier, predictClassifier } from '../train/evaluate.js';
+import { BACKEND_CHOICES, choiceOption, positiveInteger } from './options.js';
+
+interface PredictFlags {
+  model: string;
+  data: string;
+  output?: string;
+  textField: string;
+  maxLength: number;
+  batchSize: number;
+  backend: 'auto' | 'wasm' | 'cpu' | 'node';
+}
+
+export function predictCommand(): Command {
+  return new Command('predict')
+    .description('Predict labels for the texts of a file; writes one JSON line per row: {"line", "text", "label", "probabilities"}.')
+    .requiredOption('--model <dir>', 'trained checkpoint directory (e.g. the --out of train)')
+    .requiredOption('--data <file>', 'texts to classify: JSONL, CSV or TSV (a label field is not needed)')
+    .option('--output <file>', 'write the JSONL here instead of standard output')
+    .option('--text-field <name>', 'text column/field', 'text')
+    .option('--max-length <n>', 'tokens per sample including [CLS] and [SEP]', positiveInteger, 128)
+    .option('--batch-size <n>', 'samples per forward pass', positiveInteger, 32)
+    .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
+    .action(async (flags: PredictFlags) => {
+      await selectBackend(flags.backend, { log: (line) => process.stderr.write(line + '\n') });
+      const { model, tokenizer, labels } = await loadClassifier(flags.model);
+      try {
+        const data = readLabelledFile(flags.data, { textField: flags.textField, requireLabel: false });
+        const examples = data.rows.map((row) => ({ ids: tokenizer.encode(row.text, { maxLength: flags.maxLength }).ids, label: 0 }));
+        const predictions = predictClassifier(model, examples, flags.batchSize);
+        const lines = data.rows.map((row, i) =>
+          JSON.stringify({
+            line: row.line,
+            text: row.text,
+            label: labels[predictions[i]!.label],
+            probabilities: Object.fromEntries(labels.map((label, k) => [label, predictions[i]!.probabilities[k]])),
+          }),
+        );
+        const output = lines.join('\n') + '\n';
+        if (flags.output === undefined) {
+          process.stdout.write(output);
+        } else {
+          const stream = createWriteStream(flags.output);
+          stream.end(output);
+          await once(stream, 'finish');
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,170 @@
+import os from 'node:os';
+import { Command, Option } from 'commander';
+import { ConfigError } from '../errors.js';
+import { bundledPath, finetune, type FinetuneSettings } from '../train/finetune.js';
+import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability } from './options.js';
+import { createProgress } from './progress.js';
+
+/**
+ * The embedded default: with neither --data nor --model, a small BERT (2 layers, hidden 128,
+ * initialised from data/default-model/config.json) learns the bundled SpamAssassin subset from
+ * scratch. A model trained from scratch needs a larger learning rate and more epochs than
+ * fine-tuning a pre-trained one, so these replace the flags' defaults unless given explicitly.
+ */
+export const EMBEDDED_DEFAULT = {
+  data: bundledPath('data', 'spam', 'train.jsonl'),
+  eval: bundledPath('data', 'spam', 'eval.jsonl'),
+  model: bundledPath('data', 'default-model'),
+  out: 'runs/demo',
+  overrides: { epochs: 12, lr: 1e-3, warmupSteps: 4 } as Partial<FinetuneSettings>,
+};
+
+interface TrainFlags {
+  data?: string;
+  model?: string;
+  out?: string;
+  eval?: string;
+  microBatch: number | 'auto';
+  memoryBudget?: number;
+  batch: number;
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  optimizer: 'adamw' | 'sgd';
+  momentum?: number;
+  schedule: FinetuneSettings['schedule'];
+  warmupSteps: number;
+  clipNorm: number;
+  remainder: FinetuneSettings['remainder'];
+  maxLength: number;
+  seed: number;
+  shuffle: boolean;
+  dropout?: number;
+  textField: string;
+  labelField: string;
+  workers: number;
+  backend: FinetuneSettings['backend'];
+  saveEvery: number;
+  lossScale: 'off' | 'dynamic';
+  onOverflow: 'skip' | 'retry';
+  resume?: string;
+  stopAfterSteps?: number;
+}
+
+export function trainCommand(): Command {
+  const command = new Command('train')
+    .description(
+      'Fine-tune a BERT sequence classifier with exact gradient accumulation. With neither --data nor --model it runs the embedded ' +
+        'default: a small BERT on the bundled SpamAssassin subset (data/spam), evaluated on its held-out split.',
+    )
+    .option('--data <file>', 'training data: JSONL, CSV or TSV with a text and a label field')
+    .option('--model <dir>', 'Hugging Face BERT directory (config.json, vocab.txt, model.safetensors; without weights a new model is initialised)')
+    .option('--out <dir>', 'output directory: HF checkpoint, metrics.jsonl, summary.json, checkpoint/ (default for the embedded run: runs/demo)')
+    .option('--eval <file>', 'evaluation data (same format); accuracy and macro-F1 go into summary.json')
+    .option('--micro-batch <n|auto>', 'samples per forward/backward pass, or "auto" to fit --memory-budget', microBatchValue, 8)
+    .option('--memory-budget <size>', 'with --micro-batch auto: peak tensor memory allowed, e.g. 512MB (default: a quarter of RAM)', byteSize)
+    .option('--batch <n>', 'samples per optimizer step (the effective batch)', positiveInteger, 32)
+    .option('--epochs <n>', 'passes over the data', positiveInteger, 3)
+    .option('--lr <rate>', 'peak learning rate', nonNegativeNumber, 5e-5)
+    .option('--weight-decay <w>', 'decoupled weight decay (not applied to biases and LayerNorm)', nonNegativeNumber, 0)
+    .addOption(choiceOption('--optimizer <name>', 'optimizer (PyTorch semantics)', ['adamw', 'sgd'], 'adamw'))
+    .option('--momentum <m>', 'SGD momentum', nonNegativeNumber)
+    .addOption(choiceOption('--schedule <name>', 'learning-rate schedule over all optimizer steps', ['constant', 'linear', 'cosine'], 'linear'))
+    .option('--warmup-steps <n>', 'linear warm-up steps', nonNegativeInteger, 0)
+    .option('--clip-norm <x>', 'clip the global gradient L2 norm once per step (0 turns it off)', nonNegativeNumber, 1.0)
+    .addOption(choiceOption('--remainder <policy>', 'last partial window: step (train it), balance (even windows) or drop (reported)', ['step', 'balance', 'drop'], 'step'))
+    .option('--max-length <n>', 'tokens per sample including [CLS] and [SEP]', positiveInteger, 128)
+    .option('--seed <n>', 'seed of the shuffles, dropout masks and new weights', nonNegativeInteger, 0)
+    .option('--no-shuffle', 'keep the file order in every epoch')
+    .option('--dropout <p>', 'override every dropout probability of the config', probability)
+    .option('--text-field <name>', 'text column/field', 'text')
+    .option('--label-field <name>', 'label column/field', 'label')
+    .option('--workers <n>', 'compute threads (the main thread and n−1 workers), each with a model replica', positiveInteger, defaultWorkers())
+    .addOption(choiceOption('--backend <name>', 'TF.js backend: auto picks node (if installed), else wasm, else cpu', BACKEND_CHOICES, 'auto'))
+    .option('--save-every <n>', 'write a resumable checkpoint to <out>/checkpoint every n optimizer steps (epoch ends always)', nonNegativeInteger, 0)
+    .option('--resume <dir>', 'continue an interrupted run from <dir> (its --out or its checkpoint/) with its saved settings')
+    .addOption(choiceOption('--loss-scale <mode>', 'dynamic loss scaling as torch GradScaler (scale, unscale, skip/retry on overflow)', ['off', 'dynamic'], 'off'))
+    .addOption(choiceOption('--on-overflow <policy>', 'with --loss-scale dynamic: skip the window, or retry it at the lower scale', ['skip', 'retry'], 'retry'))
+    .addOption(new Option('--stop-after-steps <n>', 'stop after n optimizer steps as if interrupted (a resumable checkpoint is written)').argParser(positiveInteger))
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      const settings = resolveSettings(flags, cmd);
+      const progress = createProgress();
+      try {
+        const summary = await finetune(
+          settings,
+          {
+            log: (line) => progress.line(line),
+            onStep: (event, elapsedSeconds) =>
+              progress.step({
+                epoch: event.epoch + 1,
+                epochs: settings.epochs,
+                window: event.window + 1,
+                windows: event.windows,
+                globalStep: event.globalStep,
+                totalSteps: event.totalSteps,
+                samplesSeen: event.samplesSeen,
+                elapsedSeconds,
+                loss: event.skipped ? null : event.loss,
+                lr: event.lr,
+                skipped: event.skipped,
+              }),
+          },
+          flags.resume,
+        );
+        progress.stop();
+        if (!summary.stopped_early) process.stdout.write(`wrote ${settings.out}: HF checkpoint, metrics.jsonl, summary.json (${summary.train_seconds.toFixed(1)} s of training)\n`);
+      } finally {
+        progress.stop();
+      }
+    });
+  return command;
+}
+
+function defaultWorkers(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+function resolveSettings(flags: TrainFlags, cmd: Command): FinetuneSettings {
+  const embedded = flags.data === undefined && flags.model === undefined && flags.resume === undefined;
+  if (!embedded && flags.resume === undefined && (flags.data === undefined || flags.model === undefined)) {
+    throw new ConfigError('train needs both --data FILE and --model DIR (or neither, for the embedded default)');
+  }
+  const out = flags.out ?? (embedded ? EMBEDDED_DEFAULT.out : flags.resume);
+  if (out === undefined) throw new ConfigError('train needs --out DIR (where the checkpoint, metrics.jsonl and summary.json go)');
+  const settings: FinetuneSettings = {
+    data: flags.data ?? EMBEDDED_DEFAULT.data,
+    model: flags.model ?? EMBEDDED_DEFAULT.model,
+    out,
+    microBatch: flags.microBatch,
+    batch: flags.batch,
+    epochs: flags.epochs,
+    lr: flags.lr,
+    weightDecay: flags.weightDecay,
+    optimizer: flags.optimizer,
+    schedule: flags.schedule,
+    warmupSteps: flags.warmupSteps,
+    clipNorm: flags.clipNorm,
+    remainder: flags.remainder,
+    maxLength: flags.maxLength,
+    seed: flags.seed,
+    shuffle: flags.shuffle,
+    textField: flags.textField,
+    labelField: flags.labelField,
+    workers: flags.workers,
+    backend: flags.backend,
+    saveEvery: flags.saveEvery,
+    lossScale: flags.lossScale === 'dynamic',
+    onOverflow: flags.onOverflow,
+    ...(flags.eval !== undefined ? { eval: flags.eval } : embedded ? { eval: EMBEDDED_DEFAULT.eval } : {}),
+    ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}),
+    ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
+    ...(flags.dropout !== undefined ? { dropout: flags.dropout } : {}),
+    ...(flags.stopAfterSteps !== undefined ? { stopAfterSteps: flags.stopAfterSteps } : {}),
+  };
+  if (embedded) {
+    for (const [key, value] of Object.entries(EMBEDDED_DEFAULT.overrides)) {
+      if (cmd.getOptionValueSource(key) === 'default') (settings as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  return settings;
+}
