@@ -1,0 +1,226 @@
+/**
+ * `npm run bench`: the benchmarks of BENCHMARKS.md, printed as markdown.
+ *
+ *   1. BERT-mini epoch through the CLI: microbatch (fast kernels, all cores) vs stock TF.js
+ *      (same backend, no fast kernels, one worker) vs PyTorch on the same job, when
+ *      `/usr/bin/python3 -c "import torch"` works (Debian python3-torch; reference only).
+ *   2. Accumulation overhead: micro-batch 8 × 4 per step vs plain batch-8 steps, same samples.
+ *   3. Peak memory: micro-batch 8 × batch 32 vs plain batch 32 (RSS and TF.js peak tensor bytes).
+ *   4. The embedded default demo, end to end.
+ *   5. The kernel table (bench/kernels.ts).
+ *
+ * Every measurement runs in its own child process, so one run's heap does not colour the next.
+ * Flags: --quick (fewer repetitions), --only=epoch,overhead,memory,demo,kernels.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = path.join(root, 'bin', 'microbatch.mjs');
+const rssReporter = path.join(root, 'bench', 'report-rss.mjs');
+const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
+const wanted = (name: string) => only === undefined || only.has(name);
+const repeats = quick ? 1 : 3;
+const work = mkdtempSync(path.join(tmpdir(), 'microbatch-bench-'));
+const trainData = path.join(root, 'data', 'spam', 'train.jsonl');
+
+/** BERT-mini (google/bert_uncased_L-4_H-256_A-4 shape) over the bundled default vocabulary. */
+function bertMiniDir(): string {
+  const dir = path.join(work, 'bert-mini');
+  mkdirSync(dir, { recursive: true });
+  const vocab = path.join(root, 'data', 'default-model', 'vocab.txt');
+  const vocabSize = readFileSync(vocab, 'utf8').split('\n').filter((line) => line !== '').length;
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      vocab_size: vocabSize,
+      hidden_size: 256,
+      num_hidden_layers: 4,
+      num_attention_heads: 4,
+      intermediate_size: 1024,
+      hidden_act: 'gelu',
+      hidden_dropout_prob: 0.1,
+      attention_probs_dropout_prob: 0.1,
+      max_position_embeddings: 512,
+      type_vocab_size: 2,
+      initializer_range: 0.02,
+      layer_norm_eps: 1e-12,
+      pad_token_id: 0,
+    }),
+  );
+  for (const file of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    copyFileSync(path.join(root, 'data', 'default-model', file), path.join(dir, file));
+  }
+  return dir;
+}
+
+interface RunResult {
+  wallSeconds: number;
+  maxRssBytes: number;
+  summary: { train_seconds: number; samples: number; micro_batch: number; epochs: { steps: number }[]; eval?: { accuracy: number } };
+}
+
+/** Runs `microbatch train …` in a child process; returns wall time, peak RSS and summary.json. */
+function train(args: string[], env: Record<string, string> = {}): RunResult {
+  const out = mkdtempSync(path.join(work, 'run-'));
+  const started = performance.now();
+  const child = spawnSync(process.execPath, ['--import', rssReporter, cli, 'train', ...args, '--out', out], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (child.status !== 0) throw new Error(`microbatch train ${args.join(' ')} failed:\n${child.stderr}`);
+  const rssLine = child.stderr.split('\n').find((line) => line.startsWith('{"maxRssBytes"'));
+  return {
+    wallSeconds,
+    maxRssBytes: rssLine ? (JSON.parse(rssLine) as { maxRssBytes: number }).maxRssBytes : Number.NaN,
+    summary: JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as RunResult['summary'],
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The run whose training time is the median of `repeats` runs. */
+function medianRun(args: string[], env: Record<string, string> = {}, count = repeats): RunResult {
+  const runs = Array.from({ length: count }, () => train(args, env));
+  const target = median(runs.map((run) => run.summary.train_seconds));
+  return runs.reduce((best, run) => (Math.abs(run.summary.train_seconds - target) < Math.abs(best.summary.train_seconds - target) ? run : best));
+}
+
+function torchAvailable(): boolean {
+  if (!existsSync('/usr/bin/python3')) return false;
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Tokenises the training data exactly as `train` does, for the PyTorch reference. */
+async function pretokenize(modelDir: string, maxLength: number): Promise<string> {
+  const { BertTokenizer } = await import('../src/bert/tokenizer.js');
+  const { buildLabelMap, encodeRows, readLabelledFile } = await import('../src/data/index.js');
+  const tokenizer = BertTokenizer.fromDirectory(modelDir);
+  const data = readLabelledFile(trainData);
+  const { labels, label2id } = buildLabelMap(data);
+  const examples = encodeRows(data, tokenizer, { maxLength, label2id }).map(({ ids, label }) => ({ ids, label }));
+  const file = path.join(work, 'train-ids.json');
+  writeFileSync(file, JSON.stringify({ examples, num_labels: labels.length }));
+  return file;
+}
+
+interface TorchResult {
+  train_seconds: number;
+  process_seconds: number;
+  samples_per_second: number;
+}
+
+function runTorch(modelDir: string, idsFile: string, threads: number, count = repeats): TorchResult & { wallSeconds: number } {
+  const runs = Array.from({ length: count }, () => {
+    const started = performance.now();
+    const child = spawnSync(
+      '/usr/bin/python3',
+      [path.join(root, 'bench', 'pytorch_bert_mini.py'), '--config', path.join(modelDir, 'config.json'), '--data', idsFile, '--threads', String(threads)],
+      { encoding: 'utf8' },
+    );
+    if (child.status !== 0) throw new Error(`pytorch reference failed:\n${child.stderr}`);
+    return { ...(JSON.parse(child.stdout.trim().split('\n').pop()!) as TorchResult), wallSeconds: (performance.now() - started) / 1000 };
+  });
+  const target = median(runs.map((run) => run.train_seconds));
+  return runs.reduce((best, run) => (Math.abs(run.train_seconds - target) < Math.abs(best.train_seconds - target) ? run : best));
+}
+
+const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const mib = (bytes: number) => fmt(bytes / 1024 ** 2, 0);
+
+async function main(): Promise<void> {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`# microbatch benchmarks\n`);
+  console.log(`Machine: ${cpus().length} cores (${cpu}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}. Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. Medians of ${repeats} runs.\n`);
+  const mini = bertMiniDir();
+  const base = ['--data', trainData, '--model', mini, '--epochs', '1', '--micro-batch', '8', '--batch', '32', '--max-length', '128', '--backend', 'wasm'];
+
+  if (wanted('epoch')) {
+    console.log('## BERT-mini, one epoch of the bundled 110 training samples through the CLI\n');
+    console.log('4 layers, hidden 256, intermediate 1024, 4 heads, max length 128 (mean ≈ 118 tokens), micro-batch 8, batch 32, AdamW, clip 1.0.\n');
+    const fast = medianRun([...base, '--workers', String(cpus().length)]);
+    const fastOne = medianRun([...base, '--workers', '1']);
+    const stock = medianRun([...base, '--workers', '1'], { MICROBATCH_FAST_KERNELS: '0' }, 1);
+    console.log('| run | training s | samples/s | whole process s | vs stock |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    const row = (name: string, run: { train: number; wall: number; samples: number }, stockTrain: number) =>
+      console.log(`| ${name} | ${fmt(run.train)} | ${fmt(run.samples / run.train, 1)} | ${fmt(run.wall)} | ${fmt(stockTrain / run.train, 1)}× |`);
+    const asRow = (run: RunResult) => ({ train: run.summary.train_seconds, wall: run.wallSeconds, samples: run.summary.samples });
+    row('stock TF.js wasm, 1 worker', asRow(stock), stock.summary.train_seconds);
+    row('microbatch wasm, fast kernels, 1 worker', asRow(fastOne), stock.summary.train_seconds);
+    row(`microbatch wasm, fast kernels, ${cpus().length} workers`, asRow(fast), stock.summary.train_seconds);
+    if (torchAvailable()) {
+      const ids = await pretokenize(mini, 128);
+      for (const threads of [1, 2]) {
+        const torch = runTorch(mini, ids, threads);
+        row(`PyTorch (OpenBLAS/MKL-DNN CPU), ${threads} thread${threads > 1 ? 's' : ''}`, { train: torch.train_seconds, wall: torch.wallSeconds, samples: 110 }, stock.summary.train_seconds);
+        console.log(
+          `|   ↳ microbatch / PyTorch (${threads} thr) | ${fmt(fast.summary.train_seconds / torch.train_seconds)}× | | ${fmt(fast.wallSeconds / torch.wallSeconds)}× | |`,
+        );
+      }
+    } else {
+      console.log('\nPyTorch reference skipped: `/usr/bin/python3 -c "import torch"` failed (apt-get install python3-torch libopenblas0-pthread).');
+    }
+    console.log();
+  }
+
+  if (wanted('overhead')) {
+    console.log('## Accumulation overhead (BERT-mini, 1 worker, 3 epochs = 330 samples)\n');
+    const common = ['--data', trainData, '--model', mini, '--epochs', '3', '--max-length', '128', '--backend', 'wasm', '--workers', '1', '--micro-batch', '8'];
+    const accumulated = medianRun([...common, '--batch', '32']);
+    const plain = medianRun([...common, '--batch', '8']);
+    const perSample = (run: RunResult) => (run.summary.train_seconds / (run.summary.samples * 3)) * 1000;
+    console.log('| run | steps | training s | ms/sample |');
+    console.log('| --- | ---: | ---: | ---: |');
+    console.log(`| micro 8 × 4 (batch 32) | ${accumulated.summary.epochs.reduce((s, e) => s + e.steps, 0)} | ${fmt(accumulated.summary.train_seconds)} | ${fmt(perSample(accumulated), 1)} |`);
+    console.log(`| plain batch 8 | ${plain.summary.epochs.reduce((s, e) => s + e.steps, 0)} | ${fmt(plain.summary.train_seconds)} | ${fmt(perSample(plain), 1)} |`);
+    console.log(`\nOverhead of accumulation: ${fmt((accumulated.summary.train_seconds / plain.summary.train_seconds - 1) * 100, 1)}% (goal ≤ 5%; negative means accumulating is cheaper: 4× fewer optimizer steps).\n`);
+  }
+
+  if (wanted('memory')) {
+    console.log('## Peak memory (BERT-mini, 1 worker, one epoch)\n');
+    const common = ['--data', trainData, '--model', mini, '--epochs', '1', '--max-length', '128', '--backend', 'wasm', '--workers', '1', '--batch', '32'];
+    const micro = medianRun([...common, '--micro-batch', '8'], {}, 1);
+    const plain = medianRun([...common, '--micro-batch', '32'], {}, 1);
+    const peaks = await tensorPeaks(mini);
+    console.log('| run | peak RSS MiB | TF.js peak tensor MiB (one micro-batch fwd+bwd at 128 tokens) |');
+    console.log('| --- | ---: | ---: |');
+    console.log(`| micro 8 × batch 32 | ${mib(micro.maxRssBytes)} | ${mib(peaks[8]!)} |`);
+    console.log(`| plain batch 32 | ${mib(plain.maxRssBytes)} | ${mib(peaks[32]!)} |`);
+    console.log(`\nRatio: RSS ${fmt(micro.maxRssBytes / plain.maxRssBytes)}, tensors ${fmt(peaks[8]! / peaks[32]!)} (goal ≤ 0.6).\n`);
+  }
+
+  if (wanted('demo')) {
+    console.log('## Embedded default demo (`npm run demo`: 2 layers, hidden 128, 12 epochs × 110 samples, then 440 evaluated)\n');
+    const demo = medianRun(['--backend', 'wasm'], {}, quick ? 1 : 2);
+    console.log(`Whole process ${fmt(demo.wallSeconds, 1)} s, training ${fmt(demo.summary.train_seconds, 1)} s, eval accuracy ${fmt(demo.summary.eval?.accuracy ?? Number.NaN, 4)} (goal: under 2 minutes, accuracy ≥ 0.75).\n`);
+  }
+
+  if (wanted('kernels')) {
+    const child = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'kernels.js'), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`kernel benchmark failed:\n${child.stderr}`);
+    console.log(child.stdout);
+  }
+}
+
+/** TF.js peak tensor bytes of one training micro-batch of 8 and of 32 at the longest length. */
+async function tensorPeaks(modelDir: string): Promise<Record<number, number>> {
+  const child = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'memory-peak.js'), modelDir, '8', '32'], { cwd: root, encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`memory probe failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<number, number>;
+}
+
+await main();
