@@ -2,3 +2,6 @@ export * from './errors.js';
 export * from './plan/index.js';
 export * from './optim/index.js';
 export * from './train/index.js';
+export * from './bert/index.js';
+export * from './data/index.js';
+export * from './backend/index.js';

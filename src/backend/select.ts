@@ -103,6 +103,9 @@ export async function selectBackend(choice: BackendChoice, options: SelectBacken
     throw new ConfigError(`threads: expected a positive integer, got ${options.threads}`);
   }
   const log = options.log ?? ((line: string) => console.error(line));
+  // PROD silences TF.js's console banner urging tfjs-node on every Node process: we log the
+  // backend actually chosen (and tfjs-node's availability) ourselves.
+  tf.env().set('PROD', true);
   const candidates = backendCandidates(choice, (options.isResolvable ?? defaultIsResolvable)(TFJS_NODE));
   const failures: string[] = [];
   for (const candidate of candidates) {
