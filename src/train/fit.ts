@@ -73,13 +73,27 @@ export interface StepEvent {
   retries: number;
 }
 
+export interface WindowBoundary {
+  /** 0-based epoch to continue in (= epochs after the last window of the run). */
+  epoch: number;
+  /** 0-based index of the next window of that epoch. */
+  nextWindow: number;
+  /** Windows done so far. */
+  globalStep: number;
+  state(): TrainingState;
+}
+
 export interface FitCallbacks {
   onMicroBatch?(event: MicroBatchEvent): void | Promise<void>;
   onStep?(event: StepEvent): void | Promise<void>;
   /** The finished epoch's verified ledger summary. */
   onEpochEnd?(summary: EpochSummary): void | Promise<void>;
-  /** After every window: the state to save with the weights for an exact resume. */
-  onWindowBoundary?(state: TrainingState): void | Promise<void>;
+  /**
+   * After every window: where the run stands, and `state()` — the state to save with the
+   * weights for an exact resume. It is built on demand because it copies the optimizer's
+   * moments out of the backend, which costs as much as a small step.
+   */
+  onWindowBoundary?(boundary: WindowBoundary): void | Promise<void>;
 }
 
 export interface FitOptions<Sample> {
@@ -214,13 +228,13 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
           retries: outcome.retries,
         });
         const isLast = window.index === plan.steps - 1;
-        if (!isLast) await callbacks.onWindowBoundary?.(state(epoch, window.index + 1, ledger));
+        if (!isLast) await callbacks.onWindowBoundary?.({ epoch, nextWindow: window.index + 1, globalStep, state: () => state(epoch, window.index + 1, ledger) });
       }
       ledger.verify();
       const summary = ledger.summary();
       completed.push(summary);
       await callbacks.onEpochEnd?.(summary);
-      await callbacks.onWindowBoundary?.(state(epoch + 1, 0, null));
+      await callbacks.onWindowBoundary?.({ epoch: epoch + 1, nextWindow: 0, globalStep, state: () => state(epoch + 1, 0, null) });
     }
   } finally {
     accumulator.dispose();

@@ -10,7 +10,7 @@ export { GradientAccumulator, accumulateWindow, computeWindowGradients } from '.
 export { LossScaler, type LossScalerOptions } from './scaler.js';
 export { clipByGlobalNorm, globalNorm, type ClipResult } from './clip.js';
 export { localEngine } from './engine.js';
-export { fit, type FitCallbacks, type FitOptions, type FitResult, type MicroBatchEvent, type StepEvent } from './fit.js';
+export { fit, type WindowBoundary, type FitCallbacks, type FitOptions, type FitResult, type MicroBatchEvent, type StepEvent } from './fit.js';
 export { fromLayersModel, type LayersModelLike, type LayersSample, type LossPerItem } from './layers.js';
 export { chooseMicroBatch, measureMicroBatchPeak, formatBytes, type AutoMicroBatchOptions, type AutoMicroBatchResult, type MicroBatchProbe } from './autobatch.js';
 export { createParallelEngine, splitShares, type ParallelEngine, type ParallelEngineOptions } from './parallel.js';

@@ -56,11 +56,11 @@ test('resuming from a saved state gives the same weights as an uninterrupted run
     let saved: { state: TrainingState; weights: Float32Array[] } | undefined;
     let boundaries = 0;
     interrupted.options.callbacks = {
-      onWindowBoundary: (state) => {
+      onWindowBoundary: (boundary) => {
         boundaries += 1;
         if (boundaries < stopAfter) return;
         // What the CLI does: write the state as JSON next to the weights, then (here) crash.
-        saved = { state: JSON.parse(JSON.stringify(state)), weights: interrupted.model.params.map(({ variable }) => variable.dataSync() as Float32Array) };
+        saved = { state: JSON.parse(JSON.stringify(boundary.state())), weights: interrupted.model.params.map(({ variable }) => variable.dataSync() as Float32Array) };
         throw new Error('interrupted');
       },
     };
@@ -98,7 +98,7 @@ test('dropout seeds depend on the training position: a different seed gives diff
 test('a resume state from another run is refused', async () => {
   const run = resumableRun();
   let state: TrainingState | undefined;
-  run.options.callbacks = { onWindowBoundary: (s) => void (state ??= s) };
+  run.options.callbacks = { onWindowBoundary: (boundary) => void (state ??= boundary.state()) };
   await fit({ ...run.options, epochs: 1 });
   assert.ok(state !== undefined);
   const bad: [Partial<FitOptions<TokenSequence>>, RegExp][] = [
