@@ -28,12 +28,15 @@ export function evalCommand(): Command {
     .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
     .option('--json', 'print the full report as one JSON line')
     .action(async (flags: EvalFlags) => {
-      await selectBackend(flags.backend, { log: (line) => process.stderr.write(line + '\n') });
+      // Inputs are checked before anything is printed, so bad input fails with one line.
+      const data = readLabelledFile(flags.data, { textField: flags.textField, labelField: flags.labelField });
+      const notices: string[] = [];
+      await selectBackend(flags.backend, { log: (line) => notices.push(line) });
       const { model, tokenizer, labels } = await loadClassifier(flags.model);
       try {
-        const data = readLabelledFile(flags.data, { textField: flags.textField, labelField: flags.labelField });
         const { label2id } = buildLabelMap(data, labels);
         const examples = encodeRows(data, tokenizer, { maxLength: flags.maxLength, label2id });
+        for (const notice of notices) process.stderr.write(notice + '\n');
         const { report, correct } = evaluateClassifier(model, examples, labels, flags.batchSize);
         if (flags.json) {
           process.stdout.write(JSON.stringify({ data: flags.data, ...report }) + '\n');

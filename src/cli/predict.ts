@@ -27,10 +27,11 @@ export function predictCommand(): Command {
     .option('--batch-size <n>', 'samples per forward pass', positiveInteger, 32)
     .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
     .action(async (flags: PredictFlags) => {
+      // The data is checked before anything is printed, so bad input fails with one line.
+      const data = readLabelledFile(flags.data, { textField: flags.textField, requireLabel: false });
       await selectBackend(flags.backend, { log: (line) => process.stderr.write(line + '\n') });
       const { model, tokenizer, labels } = await loadClassifier(flags.model);
       try {
-        const data = readLabelledFile(flags.data, { textField: flags.textField, requireLabel: false });
         const examples = data.rows.map((row) => ({ ids: tokenizer.encode(row.text, { maxLength: flags.maxLength }).ids, label: 0 }));
         const predictions = predictClassifier(model, examples, flags.batchSize);
         const lines = data.rows.map((row, i) =>

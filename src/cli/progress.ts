@@ -8,7 +8,9 @@ export interface StepReport {
   windows: number;
   globalStep: number; // 1-based, over the whole run
   totalSteps: number;
-  samplesSeen: number; // in this run (since start or resume)
+  // Steps and samples computed since this process started (a resumed run starts at 0).
+  stepsThisProcess: number;
+  samplesThisProcess: number;
   elapsedSeconds: number;
   loss: number | null;
   lr: number;
@@ -29,8 +31,8 @@ function formatEta(seconds: number): string {
 }
 
 function fields(report: StepReport) {
-  const rate = report.elapsedSeconds > 0 ? report.samplesSeen / report.elapsedSeconds : 0;
-  const secondsPerStep = report.elapsedSeconds / Math.max(1, report.globalStep);
+  const rate = report.elapsedSeconds > 0 ? report.samplesThisProcess / report.elapsedSeconds : 0;
+  const secondsPerStep = report.elapsedSeconds / Math.max(1, report.stepsThisProcess);
   return {
     rate: rate.toFixed(1),
     loss: report.loss === null ? 'skipped' : report.loss.toFixed(4),

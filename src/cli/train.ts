@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { bundledPath, finetune, type FinetuneSettings } from '../train/finetune.js';
+import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings } from '../train/finetune.js';
 import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability } from './options.js';
 import { createProgress } from './progress.js';
 
@@ -94,16 +94,17 @@ export function trainCommand(): Command {
           settings,
           {
             log: (line) => progress.line(line),
-            onStep: (event, elapsedSeconds) =>
+            onStep: (event, run) =>
               progress.step({
                 epoch: event.epoch + 1,
-                epochs: settings.epochs,
+                epochs: run.epochs,
                 window: event.window + 1,
                 windows: event.windows,
                 globalStep: event.globalStep,
                 totalSteps: event.totalSteps,
-                samplesSeen: event.samplesSeen,
-                elapsedSeconds,
+                stepsThisProcess: run.stepsThisProcess,
+                samplesThisProcess: run.samplesThisProcess,
+                elapsedSeconds: run.elapsedSeconds,
                 loss: event.skipped ? null : event.loss,
                 lr: event.lr,
                 skipped: event.skipped,
@@ -129,7 +130,7 @@ function resolveSettings(flags: TrainFlags, cmd: Command): FinetuneSettings {
   if (!embedded && flags.resume === undefined && (flags.data === undefined || flags.model === undefined)) {
     throw new ConfigError('train needs both --data FILE and --model DIR (or neither, for the embedded default)');
   }
-  const out = flags.out ?? (embedded ? EMBEDDED_DEFAULT.out : flags.resume);
+  const out = flags.out ?? (embedded ? EMBEDDED_DEFAULT.out : flags.resume !== undefined ? resumeOutputDir(flags.resume) : undefined);
   if (out === undefined) throw new ConfigError('train needs --out DIR (where the checkpoint, metrics.jsonl and summary.json go)');
   const settings: FinetuneSettings = {
     data: flags.data ?? EMBEDDED_DEFAULT.data,

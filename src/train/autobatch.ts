@@ -54,18 +54,22 @@ export async function measureMicroBatchPeak<Sample>(options: AutoMicroBatchOptio
 }
 
 /**
- * The largest micro-batch in [1, maxMicroBatch] whose measured peak fits the budget.
- * Memory grows linearly with the micro-batch, so two probes (1 and 2) predict the answer;
- * the prediction is then measured and stepped down until it fits.
+ * The largest micro-batch in [1, maxMicroBatch] whose measured peak fits the budget. Memory
+ * grows about linearly with the micro-batch, so two probes (1 and 2) predict the answer; the
+ * prediction is then measured, and the search narrows between the largest size known to fit and
+ * the smallest known not to until they are adjacent. So the answer is always verified: its
+ * peak fits, and the next size up was measured over budget (or is above maxMicroBatch).
  */
 export async function chooseMicroBatch<Sample>(options: AutoMicroBatchOptions<Sample>): Promise<AutoMicroBatchResult> {
   const { maxMicroBatch, budgetBytes } = options;
   if (!Number.isSafeInteger(maxMicroBatch) || maxMicroBatch < 1) throw new ConfigError(`maxMicroBatch must be a positive integer, got ${maxMicroBatch}`);
   if (!Number.isFinite(budgetBytes) || budgetBytes <= 0) throw new ConfigError(`memory budget must be a positive number of bytes, got ${budgetBytes}`);
   const probes: MicroBatchProbe[] = [];
+  const peaks = new Map<number, number>();
   const probe = async (microBatch: number) => {
     const peakBytes = await measureMicroBatchPeak(options, microBatch);
     probes.push({ microBatch, peakBytes });
+    peaks.set(microBatch, peakBytes);
     return peakBytes;
   };
   const one = await probe(1);
@@ -74,18 +78,24 @@ export async function chooseMicroBatch<Sample>(options: AutoMicroBatchOptions<Sa
       `even a micro-batch of 1 needs ${formatBytes(one)} at the longest sequence, over the memory budget of ${formatBytes(budgetBytes)}`,
     );
   }
-  if (maxMicroBatch === 1) return { microBatch: 1, budgetBytes, peakBytes: one, probes };
-  const two = await probe(2);
-  if (two > budgetBytes) return { microBatch: 1, budgetBytes, peakBytes: one, probes };
-  const perSample = Math.max(1, two - one);
-  let candidate = Math.min(maxMicroBatch, Math.max(2, Math.floor(2 + (budgetBytes - two) / perSample)));
-  while (candidate > 2) {
-    const peak = await probe(candidate);
-    if (peak <= budgetBytes) return { microBatch: candidate, budgetBytes, peakBytes: peak, probes };
-    // Step down by the overshoot's worth of samples (at least one).
-    candidate = Math.max(2, candidate - Math.max(1, Math.ceil((peak - budgetBytes) / perSample)));
+  // fits: the largest size measured within budget; over: the smallest size known not to be allowed.
+  let fits = 1;
+  let over = maxMicroBatch + 1;
+  if (maxMicroBatch >= 2) {
+    if ((await probe(2)) <= budgetBytes) fits = 2;
+    else over = 2;
   }
-  return { microBatch: 2, budgetBytes, peakBytes: two, probes };
+  for (let step = 0; over - fits > 1; step++) {
+    // Interpolate linearly between the measured bracket (or extrapolate from sizes 1 and 2); if
+    // memory is not linear enough for that to converge in two tries, bisect.
+    const overPeak = peaks.get(over);
+    const perSample = overPeak !== undefined ? (overPeak - peaks.get(fits)!) / (over - fits) : peaks.has(2) ? peaks.get(2)! - one : 0;
+    const predicted = step < 2 && perSample > 0 ? fits + Math.floor((budgetBytes - peaks.get(fits)!) / perSample) : Math.floor((fits + over) / 2);
+    const candidate = Math.min(over - 1, Math.max(fits + 1, predicted));
+    if ((await probe(candidate)) <= budgetBytes) fits = candidate;
+    else over = candidate;
+  }
+  return { microBatch: fits, budgetBytes, peakBytes: peaks.get(fits)!, probes };
 }
 
 export function formatBytes(bytes: number): string {

@@ -69,7 +69,18 @@ export interface FinetuneSettings {
 export interface FinetuneHooks {
   /** Progress lines and notices (backend, data report, ledger). */
   log(line: string): void;
-  onStep?(event: StepEvent, elapsedSeconds: number): void;
+  onStep?(event: StepEvent, progress: RunProgress): void;
+}
+
+/** Where a run stands after a step, for progress displays. */
+export interface RunProgress {
+  /** Epochs of the run (a resumed run's saved setting). */
+  epochs: number;
+  /** Seconds since training started in this process. */
+  elapsedSeconds: number;
+  /** Steps and samples computed in this process (applied or skipped windows), for the rate and the ETA. */
+  stepsThisProcess: number;
+  samplesThisProcess: number;
 }
 
 export interface FinetuneSummary {
@@ -86,6 +97,7 @@ export interface FinetuneSummary {
 }
 
 export const STATE_FILE = 'training_state.json';
+export const SUMMARY_FILE = 'summary.json';
 const CHECKPOINT_DIR = 'checkpoint';
 
 /** Written next to the weights of a resumable checkpoint. */
@@ -109,10 +121,16 @@ async function writeFileAtomic(file: string, data: string): Promise<void> {
   await fs.rename(temporary, file);
 }
 
-/** Reads a resumable checkpoint's state: `dir` is a run's --out or its checkpoint/ subdirectory. */
+/**
+ * Reads a resumable checkpoint's state: `dir` is a run's --out or its checkpoint/ subdirectory.
+ * A checkpoint whose replacement was interrupted (see `recoverInterruptedSave`) is repaired first.
+ */
 export async function readSavedState(dir: string): Promise<{ checkpointDir: string; saved: SavedState }> {
-  const candidates = [path.join(dir, CHECKPOINT_DIR), dir];
-  for (const checkpointDir of candidates) {
+  const nested = path.join(dir, CHECKPOINT_DIR);
+  if (!existsSync(path.join(nested, STATE_FILE)) && !existsSync(path.join(dir, STATE_FILE))) {
+    await recoverInterruptedSave(path.basename(path.resolve(dir)) === CHECKPOINT_DIR ? dir : nested);
+  }
+  for (const checkpointDir of [nested, dir]) {
     const file = path.join(checkpointDir, STATE_FILE);
     if (!existsSync(file)) continue;
     let saved: SavedState;
@@ -126,7 +144,52 @@ export async function readSavedState(dir: string): Promise<{ checkpointDir: stri
     }
     return { checkpointDir, saved };
   }
-  throw new CheckpointError(`${dir}: no resumable checkpoint (${STATE_FILE}) found here or in ${path.join(dir, CHECKPOINT_DIR)}`);
+  throw new CheckpointError(`${dir}: no resumable checkpoint (${STATE_FILE}) found here or in ${nested}`);
+}
+
+/** The output directory of the run that `--resume DIR` continues: DIR, or the parent of DIR when DIR is its checkpoint/. */
+export function resumeOutputDir(dir: string): string {
+  const isCheckpoint = existsSync(path.join(dir, STATE_FILE)) && !existsSync(path.join(dir, CHECKPOINT_DIR, STATE_FILE));
+  return isCheckpoint ? path.dirname(path.resolve(dir)) : dir;
+}
+
+/**
+ * saveBertCheckpoint replaces a checkpoint with two renames (the old one to `<dir>.old-<id>`,
+ * then the complete new `<dir>.tmp-<id>` to `<dir>`). A run killed between the two leaves no
+ * `<dir>` but both complete versions: finish the swap with the new one (else the old one).
+ */
+async function recoverInterruptedSave(target: string): Promise<void> {
+  const parent = path.dirname(path.resolve(target));
+  const base = path.basename(path.resolve(target));
+  let names: string[];
+  try {
+    names = await fs.readdir(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${base}.old-`)) continue;
+    const newer = path.join(parent, `${base}.tmp-${name.slice(base.length + '.old-'.length)}`);
+    const source = existsSync(path.join(newer, STATE_FILE)) ? newer : path.join(parent, name);
+    if (!existsSync(path.join(source, STATE_FILE))) continue;
+    await fs.rename(source, target);
+    return;
+  }
+}
+
+/** Removes what interrupted checkpoint writes leave next to `<out>/checkpoint` (partial `.tmp-` and superseded `.old-` copies). */
+async function removeStaleCheckpointCopies(out: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(out);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(`${CHECKPOINT_DIR}.tmp-`) || name.startsWith(`${CHECKPOINT_DIR}.old-`)) {
+      await fs.rm(path.join(out, name), { recursive: true, force: true });
+    }
+  }
 }
 
 interface PreparedModel {
@@ -136,11 +199,8 @@ interface PreparedModel {
   notices: string[];
 }
 
-/**
- * Loads `dir`'s weights, or — for a directory with a config.json but no model.safetensors,
- * like the embedded default — initialises a new BERT from the config with `seed`.
- */
-export async function prepareModel(dir: string, dataLabels: (fixed?: string[]) => string[], seed: number, dropout?: number): Promise<PreparedModel> {
+/** `dir`'s config.json, validated; reading it needs no TF.js backend. */
+export async function readModelConfig(dir: string): Promise<BertConfig> {
   const configFile = path.join(dir, CONFIG_FILE);
   let configJson: unknown;
   try {
@@ -149,9 +209,22 @@ export async function prepareModel(dir: string, dataLabels: (fixed?: string[]) =
     const code = (error as NodeJS.ErrnoException).code;
     throw new CheckpointError(code === 'ENOENT' ? `${configFile}: config not found (is ${dir} a BERT checkpoint directory?)` : `${configFile}: ${(error as Error).message}`);
   }
-  const config = parseBertConfig(configJson, configFile);
-  const configLabels = config.labels !== undefined && !config.labels.every((name, id) => name === `LABEL_${id}`) ? config.labels : undefined;
-  const labels = dataLabels(configLabels);
+  return parseBertConfig(configJson, configFile);
+}
+
+/** The config's label names, unless it has none or only HF's placeholders (LABEL_0 …), which carry no information. */
+function namedLabels(config: BertConfig): string[] | undefined {
+  return config.labels !== undefined && !config.labels.every((name, id) => name === `LABEL_${id}`) ? config.labels : undefined;
+}
+
+/**
+ * Loads `dir`'s weights, or — for a directory with a config.json but no model.safetensors,
+ * like the embedded default — initialises a new BERT from the config with `seed`.
+ * `dataLabels` receives the config's label names (if it has real ones) and returns the labels to train.
+ */
+export async function prepareModel(dir: string, dataLabels: (fixed?: string[]) => string[], seed: number, dropout?: number): Promise<PreparedModel> {
+  const config = await readModelConfig(dir);
+  const labels = dataLabels(namedLabels(config));
   const options = { numLabels: labels.length, seed, ...(dropout !== undefined ? { dropout } : {}) };
   if (!existsSync(path.join(dir, WEIGHTS_FILE))) {
     return {
@@ -197,26 +270,24 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     settings = { ...resume.saved.settings, out: settingsIn.out, backend: settingsIn.backend, workers: settingsIn.workers, stopAfterSteps: settingsIn.stopAfterSteps };
   }
   validateSettings(settings);
-  // MICROBATCH_FAST_KERNELS=0 runs stock TF.js kernels: the benchmarks' baseline.
-  const backend = await selectBackend(settings.backend, { log: hooks.log, fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0' });
 
+  // Every input is read and checked before the backend starts and before anything is logged
+  // or written, so bad input fails with one line and leaves no output directory behind.
   const modelDir = resume?.checkpointDir ?? settings.model;
   const tokenizer = BertTokenizer.fromDirectory(modelDir);
-  let train: EncodedDataset | undefined;
-  const prepared = await prepareModel(
-    modelDir,
-    (fixed) => {
-      train = encodeLabelledFile(settings.data, tokenizer, settings, resume?.saved.labels ?? fixed);
-      return train.labels;
-    },
-    settings.seed,
-    settings.dropout,
-  );
+  const config = await readModelConfig(modelDir);
+  const data = encodeLabelledFile(settings.data, tokenizer, settings, resume?.saved.labels ?? namedLabels(config));
+  const evalData = settings.eval !== undefined ? encodeLabelledFile(settings.eval, tokenizer, settings, data.labels) : undefined;
+  if (settings.remainder === 'drop' && data.examples.length < settings.batch) {
+    throw new ConfigError(`--remainder drop with ${data.examples.length} samples and --batch ${settings.batch} would drop every sample`);
+  }
+
+  // MICROBATCH_FAST_KERNELS=0 runs stock TF.js kernels: the benchmarks' baseline.
+  const backend = await selectBackend(settings.backend, { log: hooks.log, fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0' });
+  const prepared = await prepareModel(modelDir, () => data.labels, settings.seed, settings.dropout);
   const { model, labels } = prepared;
-  const data = train!;
   hooks.log(`data: ${settings.data}: ${data.rowsRead} rows, labels ${labels.map((label, id) => `${id}=${label}`).join(' ')}, ${describeLengths(data.stats, settings.maxLength)}`);
   for (const notice of prepared.notices) hooks.log(notice);
-  const evalData = settings.eval !== undefined ? encodeLabelledFile(settings.eval, tokenizer, settings, labels) : undefined;
 
   let engine: ParallelEngine<EncodedExample> | undefined;
   const optimizer = createOptimizer({
@@ -243,6 +314,9 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     );
 
     await fs.mkdir(settings.out, { recursive: true });
+    await removeStaleCheckpointCopies(settings.out);
+    // summary.json marks a finished run; one left by an earlier run in this directory must not outlive this one's start.
+    await fs.rm(path.join(settings.out, SUMMARY_FILE), { force: true });
     const metricsFile = path.join(settings.out, 'metrics.jsonl');
     const resumeState = resume?.saved.training;
     await prepareMetricsFile(metricsFile, resumeState?.globalStep ?? 0);
@@ -250,9 +324,18 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     const scaler = new LossScaler({ enabled: settings.lossScale, onOverflow: settings.onOverflow });
     const started = performance.now();
     let stepsThisProcess = 0;
+    let samplesThisProcess = 0;
     let stoppedEarly = false;
+    // Absolute input paths, so that `--resume` works from any working directory.
+    const savedSettings: FinetuneSettings = {
+      ...settings,
+      data: path.resolve(settings.data),
+      model: path.resolve(settings.model),
+      ...(settings.eval !== undefined ? { eval: path.resolve(settings.eval) } : {}),
+      stopAfterSteps: undefined,
+    };
     const saveState = async (training: TrainingState) => {
-      const saved: SavedState = { format: 'microbatch-training-state', version: 1, settings: { ...settings, stopAfterSteps: undefined }, labels, microBatch, training };
+      const saved: SavedState = { format: 'microbatch-training-state', version: 1, settings: savedSettings, labels, microBatch, training };
       await saveBertCheckpoint(path.join(settings.out, CHECKPOINT_DIR), model, {
         labels,
         tokenizerFilesFrom: modelDir,
@@ -282,6 +365,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
         callbacks: {
           onStep: async (event) => {
             stepsThisProcess += 1;
+            samplesThisProcess += event.windowSize;
             const elapsed = (performance.now() - started) / 1000;
             await fs.appendFile(
               metricsFile,
@@ -302,15 +386,15 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
                 elapsed_s: Number(elapsed.toFixed(3)),
               }) + '\n',
             );
-            hooks.onStep?.(event, elapsed);
+            hooks.onStep?.(event, { epochs: settings.epochs, elapsedSeconds: elapsed, stepsThisProcess, samplesThisProcess });
           },
           onEpochEnd: (summary) => hooks.log(formatLedgerLine(summary, data.examples.length)),
-          onWindowBoundary: async (training) => {
-            const atEpochEnd = training.nextWindow === 0;
-            const due = settings.saveEvery > 0 && training.globalStep % settings.saveEvery === 0;
+          onWindowBoundary: async (boundary) => {
+            const atEpochEnd = boundary.nextWindow === 0;
+            const due = settings.saveEvery > 0 && boundary.globalStep % settings.saveEvery === 0;
             const stopping = settings.stopAfterSteps !== undefined && stepsThisProcess >= settings.stopAfterSteps;
-            if (atEpochEnd || due || stopping) await saveState(training);
-            if (stopping && training.epoch < settings.epochs) throw new StopRequested();
+            if (atEpochEnd || due || stopping) await saveState(boundary.state());
+            if (stopping && boundary.epoch < settings.epochs) throw new StopRequested();
           },
         },
       });
@@ -335,12 +419,12 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       return summary;
     }
     if (evalData !== undefined) {
-      const evaluation: EvaluationResult = evaluateClassifier(model, evalData.examples, labels, typeof microBatch === 'number' ? Math.max(microBatch, 32) : 32);
+      const evaluation: EvaluationResult = evaluateClassifier(model, evalData.examples, labels, Math.max(microBatch, 32));
       summary.eval = { accuracy: evaluation.report.accuracy, macro_f1: evaluation.report.macro_f1, samples: evaluation.report.samples };
       hooks.log(`eval: ${settings.eval}: accuracy ${evaluation.report.accuracy.toFixed(4)} (${evaluation.correct}/${evaluation.report.samples}), macro-F1 ${evaluation.report.macro_f1.toFixed(4)}`);
     }
     await writeFinalCheckpoint(settings.out, model, labels, modelDir);
-    await writeFileAtomic(path.join(settings.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    await writeFileAtomic(path.join(settings.out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
     return summary;
   } finally {
     await engine?.close();
@@ -372,10 +456,7 @@ async function writeFinalCheckpoint(out: string, model: BertForSequenceClassific
 }
 
 async function resolveMicroBatch(settings: FinetuneSettings, model: BertForSequenceClassification, examples: readonly EncodedExample[], hooks: FinetuneHooks): Promise<number> {
-  if (settings.microBatch !== 'auto') {
-    if (settings.microBatch > settings.batch) throw new ConfigError(`--micro-batch (${settings.microBatch}) must not exceed --batch (${settings.batch})`);
-    return settings.microBatch;
-  }
+  if (settings.microBatch !== 'auto') return settings.microBatch;
   const budget = settings.memoryBudget ?? Math.floor(os.totalmem() / 4);
   const longest = examples.reduce((best, example) => (example.ids.length > best.ids.length ? example : best), examples[0]!);
   const paramBytes = model.params.reduce((sum, { variable }) => sum + variable.size * 4, 0);
@@ -399,6 +480,10 @@ function validateSettings(settings: FinetuneSettings): void {
   };
   check(Number.isFinite(settings.lr) && settings.lr >= 0, `--lr must be a finite number ≥ 0, got ${settings.lr}`);
   check(Number.isFinite(settings.weightDecay) && settings.weightDecay >= 0, `--weight-decay must be ≥ 0, got ${settings.weightDecay}`);
+  check(
+    settings.microBatch === 'auto' || (Number.isSafeInteger(settings.microBatch) && settings.microBatch >= 1 && settings.microBatch <= settings.batch),
+    `--micro-batch (${settings.microBatch}) must be a positive integer not exceeding --batch (${settings.batch})`,
+  );
   check(settings.maxLength >= 3, `--max-length must be at least 3 ([CLS] token [SEP]), got ${settings.maxLength}`);
   check(Number.isSafeInteger(settings.workers) && settings.workers >= 1, `--workers must be a positive integer, got ${settings.workers}`);
   check(settings.microBatch !== 'auto' || settings.memoryBudget === undefined || settings.memoryBudget > 0, '--memory-budget must be positive');

@@ -42,9 +42,11 @@ export function classificationReport(predicted: readonly number[], actual: reado
 
 /** A fixed-width confusion matrix for the terminal (rows: truth, columns: prediction). */
 export function formatConfusion(report: ClassificationReport): string {
-  const width = Math.max(6, ...report.labels.map((label) => label.length), ...report.confusion.flat().map((n) => String(n).length)) + 1;
+  const corner = 'true\\pred';
+  // One width for every column, the corner label included, so the columns line up.
+  const width = Math.max(corner.length, ...report.labels.map((label) => label.length), ...report.confusion.flat().map((n) => String(n).length)) + 1;
   const pad = (text: string) => text.padStart(width);
-  const header = pad('true\\pred') + report.labels.map(pad).join('');
+  const header = pad(corner) + report.labels.map(pad).join('');
   const rows = report.labels.map((label, t) => pad(label) + report.confusion[t]!.map((n) => pad(String(n))).join(''));
   return [header, ...rows].join('\n');
 }

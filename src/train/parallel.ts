@@ -102,7 +102,15 @@ export async function createParallelEngine<Sample>(model: TrainableModel<Sample>
         dropoutSeeds.slice(localStart, localEnd),
         (microIndex, microLoss) => onMicroBatch?.(localStart + microIndex, microLoss),
       );
-      const results = await Promise.all(remote);
+      let results: ShareResult[];
+      try {
+        results = await Promise.all(remote);
+      } catch (error) {
+        // A window with a missing share cannot be completed, and live worker threads would keep
+        // the process running: shut the pool down before the run fails.
+        await pool.close();
+        throw error;
+      }
       results.forEach((result, k) => {
         if (result.gradients.length === 0) return;
         accumulator.addGradients(result.gradients);

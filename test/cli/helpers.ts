@@ -1,0 +1,112 @@
+/**
+ * Shared pieces of the CLI end-to-end tests: running `node bin/microbatch.mjs …` as a child
+ * process from the repository root, tiny data files in the tiny test vocabulary, and reading
+ * a saved model's weights.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '@tensorflow/tfjs-backend-cpu';
+import { parseSafetensors } from '../../src/bert/safetensors.js';
+import { makeTinyCheckpoint, type TinyCheckpointOptions } from '../bert/fixtures.js';
+import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
+
+/** The repository root (tests are compiled to dist/test/cli/). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI = path.join(REPO_ROOT, 'bin', 'microbatch.mjs');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Starts the CLI (in the repository root unless `cwd` is given); stdout/stderr are collected.
+ * `MICROBATCH_DEBUG` is cleared so errors stay one line.
+ */
+export function startCli(args: readonly string[], cwd = REPO_ROOT): { child: ChildProcess; done: Promise<CliResult> } {
+  const env = { ...process.env };
+  delete env.MICROBATCH_DEBUG;
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function runCli(args: readonly string[], cwd = REPO_ROOT): Promise<CliResult> {
+  return startCli(args, cwd).done;
+}
+
+const createdDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of createdDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory under the OS temp dir, removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `microbatch-${prefix}-`));
+  createdDirs.push(dir);
+  return dir;
+}
+
+/** Writes a tiny HF checkpoint (50-token vocab, hidden 16, 2 layers) into `dir`. */
+export async function tinyModel(dir: string, options: TinyCheckpointOptions = {}): Promise<string> {
+  await useBackend('cpu');
+  await makeTinyCheckpoint(dir, options);
+  return dir;
+}
+
+const POSITIVE = ['good', 'great', 'love', 'fun', 'good movie', 'great film', 'i love this', 'fun and good', 'this was great', 'you love it'];
+const NEGATIVE = ['bad', 'terrible', 'hate', 'boring', 'bad movie', 'terrible film', 'i hate this', 'boring and bad', 'this was bad', 'not good'];
+
+/** `count` labelled rows in the tiny vocabulary, alternating positive / negative. */
+export function sentimentRows(count: number): { text: string; label: string }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const positive = i % 2 === 0;
+    const phrases = positive ? POSITIVE : NEGATIVE;
+    const text = `${phrases[Math.floor(i / 2) % phrases.length]}${i % 3 === 0 ? ' !' : i % 3 === 1 ? ' .' : ', the movie'}`;
+    return { text, label: positive ? 'positive' : 'negative' };
+  });
+}
+
+export function writeJsonl(file: string, rows: readonly object[]): string {
+  writeFileSync(file, rows.map((row) => JSON.stringify(row) + '\n').join(''));
+  return file;
+}
+
+/** The F32 tensors of a checkpoint directory's model.safetensors, by name. */
+export function readWeights(dir: string): Map<string, Float32Array> {
+  const file = path.join(dir, 'model.safetensors');
+  const bytes = readFileSync(file);
+  const parsed = parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  const weights = new Map<string, Float32Array>();
+  for (const [name, tensor] of parsed.tensors) {
+    if (tensor.dtype !== 'F32') throw new Error(`${name}: expected F32, got ${tensor.dtype}`);
+    weights.set(name, tensor.data);
+  }
+  return weights;
+}
+
+/**
+ * Largest relative difference over all tensors of two checkpoint directories (same names
+ * required). `floor` is the magnitude below which differences count as absolute, as in
+ * maxRelativeDifference.
+ */
+export function maxWeightDifference(dirA: string, dirB: string, floor = 1e-6): number {
+  const a = readWeights(dirA);
+  const b = readWeights(dirB);
+  if ([...a.keys()].sort().join() !== [...b.keys()].sort().join()) throw new Error(`${dirA} and ${dirB} hold different tensors`);
+  let worst = 0;
+  for (const [name, values] of a) worst = Math.max(worst, maxRelativeDifference(values, b.get(name)!, floor));
+  return worst;
+}
