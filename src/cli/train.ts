@@ -19,37 +19,14 @@ export const EMBEDDED_DEFAULT = {
   overrides: { epochs: 12, lr: 1e-3, warmupSteps: 4 } as Partial<FinetuneSettings>,
 };
 
-interface TrainFlags {
+/** What commander parses: the run's settings, except where flags and settings differ in shape. */
+type TrainFlags = Omit<FinetuneSettings, 'data' | 'model' | 'out' | 'lossScale'> & {
   data?: string;
   model?: string;
   out?: string;
-  eval?: string;
-  microBatch: number | 'auto';
-  memoryBudget?: number;
-  batch: number;
-  epochs: number;
-  lr: number;
-  weightDecay: number;
-  optimizer: 'adamw' | 'sgd';
-  momentum?: number;
-  schedule: FinetuneSettings['schedule'];
-  warmupSteps: number;
-  clipNorm: number;
-  remainder: FinetuneSettings['remainder'];
-  maxLength: number;
-  seed: number;
-  shuffle: boolean;
-  dropout?: number;
-  textField: string;
-  labelField: string;
-  workers: number;
-  backend: FinetuneSettings['backend'];
-  saveEvery: number;
   lossScale: 'off' | 'dynamic';
-  onOverflow: 'skip' | 'retry';
   resume?: string;
-  stopAfterSteps?: number;
-}
+};
 
 export function trainCommand(): Command {
   const command = new Command('train')
@@ -132,35 +109,14 @@ function resolveSettings(flags: TrainFlags, cmd: Command): FinetuneSettings {
   }
   const out = flags.out ?? (embedded ? EMBEDDED_DEFAULT.out : flags.resume !== undefined ? resumeOutputDir(flags.resume) : undefined);
   if (out === undefined) throw new ConfigError('train needs --out DIR (where the checkpoint, metrics.jsonl and summary.json go)');
+  const { resume: _resume, lossScale, ...rest } = flags;
   const settings: FinetuneSettings = {
+    ...rest,
     data: flags.data ?? EMBEDDED_DEFAULT.data,
     model: flags.model ?? EMBEDDED_DEFAULT.model,
     out,
-    microBatch: flags.microBatch,
-    batch: flags.batch,
-    epochs: flags.epochs,
-    lr: flags.lr,
-    weightDecay: flags.weightDecay,
-    optimizer: flags.optimizer,
-    schedule: flags.schedule,
-    warmupSteps: flags.warmupSteps,
-    clipNorm: flags.clipNorm,
-    remainder: flags.remainder,
-    maxLength: flags.maxLength,
-    seed: flags.seed,
-    shuffle: flags.shuffle,
-    textField: flags.textField,
-    labelField: flags.labelField,
-    workers: flags.workers,
-    backend: flags.backend,
-    saveEvery: flags.saveEvery,
-    lossScale: flags.lossScale === 'dynamic',
-    onOverflow: flags.onOverflow,
-    ...(flags.eval !== undefined ? { eval: flags.eval } : embedded ? { eval: EMBEDDED_DEFAULT.eval } : {}),
-    ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}),
-    ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
-    ...(flags.dropout !== undefined ? { dropout: flags.dropout } : {}),
-    ...(flags.stopAfterSteps !== undefined ? { stopAfterSteps: flags.stopAfterSteps } : {}),
+    lossScale: lossScale === 'dynamic',
+    ...(flags.eval === undefined && embedded ? { eval: EMBEDDED_DEFAULT.eval } : {}),
   };
   if (embedded) {
     for (const [key, value] of Object.entries(EMBEDDED_DEFAULT.overrides)) {
