@@ -280,6 +280,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
         tf.dispose(clipped.grads);
       }
       accumulator.zero();
+      await engine.afterStep?.();
       return { lossSum, gradNorm: clipped.norm, lossScale, skipped: false, retries };
     }
   }

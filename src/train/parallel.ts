@@ -4,7 +4,8 @@
  * adds the workers' arrays into its accumulator before the optimizer step. Every share is
  * normalised by the WINDOW's item count (DESIGN §2), so who computed which micro-batch does
  * not change the result beyond float32 summation order. Replicas get the main thread's
- * parameters before every window, so they are in sync after every step by construction.
+ * parameters when the engine starts and after every optimizer step, so every window is
+ * computed on exactly the main thread's parameters.
  */
 import { WorkerPool } from '../backend/pool.js';
 import { ConfigError } from '../errors.js';
@@ -75,11 +76,17 @@ export async function createParallelEngine<Sample>(model: TrainableModel<Sample>
     const values = await Promise.all(model.params.map(async ({ variable }) => (await variable.data()) as Float32Array));
     await pool.broadcast('setParams', [values]);
   }
+  try {
+    await syncParams();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
 
   return {
     pool,
+    afterStep: syncParams,
     async computeWindow(accumulator, microBatches, windowItemCount, lossScale, dropoutSeeds, onMicroBatch) {
-      await syncParams();
       const shares = splitShares(
         microBatches.map((micro) => micro.length),
         pool.size + 1,

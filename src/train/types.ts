@@ -53,6 +53,11 @@ export interface WindowGradientEngine<Sample> {
     dropoutSeeds: readonly number[],
     onMicroBatch?: (microIndex: number, lossSum: number) => void,
   ): Promise<{ lossSum: number }>;
+  /**
+   * Called after every optimizer update (not after a skipped window), before `onStep`: a
+   * multi-worker engine brings its replicas to the new parameters here.
+   */
+  afterStep?(): Promise<void>;
 }
 
 /** The plan settings a run was started with; a resume with different ones is refused. */

@@ -51,7 +51,6 @@ function tokenExamples(count: number, seed: number): EncodedExample[] {
 async function train<Sample>(model: TrainableModel<Sample>, data: Sample[], engine?: ParallelEngine<Sample>): Promise<Float32Array> {
   const optimizer = createOptimizer({ kind: 'sgd', momentum: 0.9 });
   const tensorsBefore = tf.memory().numTensors;
-  let windowStartSums: Promise<number[]> | undefined;
   let checkedSteps = 0;
   try {
     await fit({
@@ -66,20 +65,15 @@ async function train<Sample>(model: TrainableModel<Sample>, data: Sample[], engi
       clipNorm: 1,
       ...(engine !== undefined ? { engine } : {}),
       callbacks: {
-        // fit awaits these before the optimizer step, so they read the window's starting parameters.
-        onMicroBatch: async () => {
-          windowStartSums ??= parameterSums(model.params);
-          await windowStartSums;
-        },
+        // onStep runs after the update: every replica must already hold the new parameters.
         onStep: async () => {
           if (engine !== undefined) {
-            const expected = await windowStartSums!;
+            const expected = await parameterSums(model.params);
             const replicas = await engine.replicaParamSums();
             assert.equal(replicas.length, engine.pool.size);
             for (const sums of replicas) assert.deepEqual(sums, expected);
             checkedSteps += 1;
           }
-          windowStartSums = undefined;
         },
       },
     });
