@@ -6,12 +6,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fastBatchMatMulConfig } from './kernels/batchMatMul.js';
+import { fastCastConfig } from './kernels/cast.js';
+import { fastGatherConfig } from './kernels/gather.js';
+import { fastIdentityConfig } from './kernels/identity.js';
+import { fastSumConfig } from './kernels/sum.js';
+import { fastTransposeConfig } from './kernels/transpose.js';
 
 const BACKEND = 'wasm';
 
 /** Each fast kernel: the name it replaces and how to build it from the stock kernels. */
 const FAST_KERNELS: ReadonlyArray<{ name: string; build: (stock: tf.KernelConfig) => tf.KernelConfig }> = [
   { name: tf.BatchMatMul, build: fastBatchMatMulConfig },
+  { name: tf.Identity, build: fastIdentityConfig },
+  { name: tf.Cast, build: fastCastConfig },
+  { name: tf.Transpose, build: fastTransposeConfig },
+  { name: tf.GatherV2, build: fastGatherConfig },
+  { name: tf.Sum, build: fastSumConfig },
 ];
 
 /** Stock configs replaced by the current installation (empty when not installed). */

@@ -17,6 +17,8 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: tf.DataId): WasmTensorData | undefined; delete(dataId: tf.DataId): boolean };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
+  /** One more owner of the data: it is freed when every owner has disposed it. */
+  incRef(dataId: tf.DataId): void;
 }
 
 export function asWasmBackend(backend: unknown): WasmBackend {
