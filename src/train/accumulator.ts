@@ -18,6 +18,8 @@ import type { TrainableModel } from './types.js';
 export class GradientAccumulator {
   /** One zero-initialised buffer per parameter, in `params` order. */
   private readonly buffers: tf.Variable[];
+  /** Per buffer: true while it holds exact zeros, so the next gradient is assigned, not added. */
+  private readonly holdsZeros: boolean[];
 
   constructor(readonly params: readonly NamedVariable[]) {
     if (params.length === 0) throw new ConfigError('the model has no trainable parameters');
@@ -29,6 +31,7 @@ export class GradientAccumulator {
       zeros.dispose();
       return buffer;
     });
+    this.holdsZeros = this.buffers.map(() => true);
   }
 
   /**
@@ -119,18 +122,26 @@ export class GradientAccumulator {
   /** Sets every buffer to zero (after an optimizer step, a skipped window, or before a retry). */
   zero(): void {
     for (const buffer of this.buffers) tf.tidy(() => buffer.assign(tf.zerosLike(buffer)));
+    this.holdsZeros.fill(true);
   }
 
   dispose(): void {
     tf.dispose(this.buffers);
   }
 
-  /** Adds `grads` into the buffers; a missing gradient (parameter not reached, or not trainable) adds nothing. */
+  /**
+   * Adds `grads` into the buffers; a missing gradient (parameter not reached, or not trainable)
+   * adds nothing. A buffer still holding zeros takes the gradient itself (0 + g = g): the
+   * variable shares the gradient's data (tensors are immutable), which saves a pass over every
+   * parameter on the first micro-batch of each window.
+   */
   private add(grads: readonly (tf.Tensor | null | undefined)[]): void {
     grads.forEach((grad, index) => {
       if (grad === undefined || grad === null) return;
       const buffer = this.buffers[index]!;
-      tf.tidy(() => buffer.assign(tf.add(buffer, grad)));
+      if (this.holdsZeros[index]) buffer.assign(grad);
+      else tf.tidy(() => buffer.assign(tf.add(buffer, grad)));
+      this.holdsZeros[index] = false;
     });
   }
 }

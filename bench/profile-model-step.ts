@@ -1,0 +1,210 @@
+/**
+ * Profiles the REAL training step of `BertForSequenceClassification` at the BERT-mini shape of
+ * issue 4 (4 layers, hidden 256, intermediate 1024, 4 heads, micro-batch 8, window 32) on wasm:
+ * forward only, forward + backward through `GradientAccumulator.accumulate`, the AdamW step, and
+ * a whole 32-sample window as `fit` runs it (4 micro-batches, finiteness check, clipping, step,
+ * zeroing). Then a per-kernel table of one forward + backward and of one optimizer step, and
+ * the time spent outside kernels (tape, tidy, op dispatch, JS).
+ *
+ * Run: node dist/bench/profile-model-step.js [runs=7] [vocab=4000] [fast|stock] [top=25] [dropout=0.1]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { pathToFileURL } from 'node:url';
+import { loadavg } from 'node:os';
+import { selectBackend } from '../src/backend/index.js';
+import { parseBertConfig } from '../src/bert/config.js';
+import { BertForSequenceClassification, type EncodedExample } from '../src/bert/model.js';
+import { AdamW } from '../src/optim/adamw.js';
+import { GradientAccumulator } from '../src/train/accumulator.js';
+import { clipByGlobalNorm } from '../src/train/clip.js';
+import { timeKernels, type KernelTime } from './profile-kernels.js';
+
+export interface ModelStepOptions {
+  runs: number;
+  vocab: number;
+  fastKernels: boolean;
+  microBatch: number;
+  window: number;
+  /** Token counts are drawn from [minLength, maxLength] ([CLS] and [SEP] included). */
+  minLength: number;
+  maxLength: number;
+  /** Every dropout probability (HF's default 0.1, as the CLI trains). */
+  dropout: number;
+}
+
+export const BERT_MINI_STEP: ModelStepOptions = { runs: 7, vocab: 4000, fastKernels: true, microBatch: 8, window: 32, minLength: 110, maxLength: 128, dropout: 0.1 };
+
+export interface ModelStepProfile {
+  options: ModelStepOptions;
+  backendDetail: string;
+  /** Medians over `runs` runs after one warm-up, in ms. */
+  forwardMs: number;
+  forwardBackwardMs: number;
+  optimizerStepMs: number;
+  windowMs: number;
+  samplesPerSecond: number;
+  /** Per-kernel ms of one forward + backward (averaged over `runs`), slowest first. */
+  forwardBackwardKernels: KernelTime[];
+  forwardBackwardOutsideKernelsMs: number;
+  optimizerKernels: KernelTime[];
+  optimizerOutsideKernelsMs: number;
+  loadAverage: number[];
+}
+
+/** Deterministic pseudo-random integers (the model's init does not depend on these). */
+function integers(seed: number): (below: number) => number {
+  let state = seed >>> 0;
+  return (below) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % below;
+  };
+}
+
+function syntheticMicroBatches(options: ModelStepOptions, count: number): EncodedExample[][] {
+  const next = integers(42);
+  return Array.from({ length: count }, () =>
+    Array.from({ length: options.microBatch }, () => {
+      const length = options.minLength + next(options.maxLength - options.minLength + 1);
+      // [CLS] = 2, [SEP] = 3 as in data/default-model; words avoid the special ids below 5.
+      const ids = [2, ...Array.from({ length: length - 2 }, () => 5 + next(options.vocab - 5)), 3];
+      return { ids, label: next(2) };
+    }),
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Median wall time of `run` over `runs` calls, after one warm-up call. */
+function timeMedian(runs: number, run: () => void): number {
+  run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    run();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STEP): Promise<ModelStepProfile> {
+  const selected = await selectBackend('wasm', { fastKernels: options.fastKernels, log: () => {} });
+  const config = parseBertConfig(
+    { vocab_size: options.vocab, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 512 },
+    'bench',
+  );
+  const model = BertForSequenceClassification.create(config, { numLabels: 2, dropout: options.dropout });
+  const accumulator = new GradientAccumulator(model.params);
+  const optimizer = new AdamW({ weightDecay: 0.01 });
+  const microPerWindow = Math.ceil(options.window / options.microBatch);
+  const microBatches = syntheticMicroBatches(options, microPerWindow);
+  const first = microBatches[0]!;
+  let dropoutSeed = 0;
+  const forward = (): void => {
+    const loss = model.lossSum(first, true, dropoutSeed++);
+    loss.dataSync();
+    loss.dispose();
+  };
+  const forwardBackward = (): void => {
+    accumulator.accumulate(() => model.lossSum(first, true, dropoutSeed++), options.window);
+  };
+  // The wasm backend runs kernels synchronously, so the step is done when `step` returns.
+  const optimizerStep = (): void => optimizer.step(model.params, accumulator.gradients(), 1e-5);
+  // What fit's trainWindow does at loss scale 1 with clipping on.
+  const window = (): void => {
+    for (const samples of microBatches) accumulator.accumulate(() => model.lossSum(samples, true, dropoutSeed++), options.window);
+    if (!accumulator.allFinite()) throw new Error('non-finite gradients in the benchmark');
+    const clipped = clipByGlobalNorm(accumulator.gradients(), 1);
+    optimizer.step(model.params, clipped.grads, 1e-5);
+    tf.dispose(clipped.grads);
+    accumulator.zero();
+  };
+  try {
+    // The first step creates AdamW's moments, which stay; everything else must be freed.
+    optimizerStep();
+    const tensorsBefore = tf.memory().numTensors;
+    const forwardMs = timeMedian(options.runs, forward);
+    const forwardBackwardMs = timeMedian(options.runs, forwardBackward);
+    const optimizerStepMs = timeMedian(options.runs, optimizerStep);
+    const windowMs = timeMedian(Math.max(3, Math.ceil(options.runs / 2)), window);
+    const timedForwardBackward = async (): Promise<number> => {
+      const start = performance.now();
+      for (let i = 0; i < options.runs; i++) forwardBackward();
+      return (performance.now() - start) / options.runs;
+    };
+    const fb = await timeKernels('wasm', timedForwardBackward);
+    const timedStep = async (): Promise<number> => {
+      const start = performance.now();
+      for (let i = 0; i < options.runs; i++) optimizerStep();
+      return (performance.now() - start) / options.runs;
+    };
+    const opt = await timeKernels('wasm', timedStep);
+    const perRun = (kernels: KernelTime[]): KernelTime[] => kernels.map((k) => ({ kernel: k.kernel, ms: k.ms / options.runs, calls: k.calls / options.runs }));
+    const kernelSum = (kernels: KernelTime[]): number => kernels.reduce((sum, k) => sum + k.ms, 0);
+    const forwardBackwardKernels = perRun(fb.kernels);
+    const optimizerKernels = perRun(opt.kernels);
+    const leaked = tf.memory().numTensors - tensorsBefore;
+    if (leaked !== 0) throw new Error(`the training step leaked ${leaked} tensors`);
+    return {
+      options,
+      backendDetail: selected.detail,
+      forwardMs,
+      forwardBackwardMs,
+      optimizerStepMs,
+      windowMs,
+      samplesPerSecond: (1000 * options.window) / windowMs,
+      forwardBackwardKernels,
+      forwardBackwardOutsideKernelsMs: fb.result - kernelSum(forwardBackwardKernels),
+      optimizerKernels,
+      optimizerOutsideKernelsMs: opt.result - kernelSum(optimizerKernels),
+      loadAverage: loadavg(),
+    };
+  } finally {
+    accumulator.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function kernelTable(title: string, kernels: KernelTime[], outsideMs: number, top: number): string[] {
+  const total = kernels.reduce((sum, k) => sum + k.ms, 0);
+  return [
+    `${title}: kernels ${total.toFixed(1)} ms, outside kernels ${outsideMs.toFixed(1)} ms, ${kernels.reduce((sum, k) => sum + k.calls, 0)} kernel calls`,
+    '',
+    '| kernel | ms | calls | share |',
+    '| --- | ---: | ---: | ---: |',
+    ...kernels.slice(0, top).map((k) => `| ${k.kernel} | ${k.ms.toFixed(2)} | ${k.calls} | ${((100 * k.ms) / total).toFixed(1)}% |`),
+    '',
+  ];
+}
+
+export function formatModelStepProfile(profile: ModelStepProfile, top = 25): string {
+  const { options } = profile;
+  return [
+    `${profile.backendDetail}; vocab ${options.vocab}, micro-batch ${options.microBatch}, window ${options.window}, lengths ${options.minLength}–${options.maxLength}, dropout ${options.dropout}; load average ${profile.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
+    '',
+    '| measure | median ms |',
+    '| --- | ---: |',
+    `| forward (micro-batch) | ${profile.forwardMs.toFixed(1)} |`,
+    `| forward + backward (accumulate) | ${profile.forwardBackwardMs.toFixed(1)} |`,
+    `| AdamW step | ${profile.optimizerStepMs.toFixed(1)} |`,
+    `| window of ${options.window} (fit's step) | ${profile.windowMs.toFixed(1)} |`,
+    '',
+    `samples/s: ${profile.samplesPerSecond.toFixed(1)}`,
+    '',
+    ...kernelTable('forward + backward', profile.forwardBackwardKernels, profile.forwardBackwardOutsideKernelsMs, top),
+    ...kernelTable('AdamW step', profile.optimizerKernels, profile.optimizerOutsideKernelsMs, top),
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const runs = Number(process.argv[2] ?? BERT_MINI_STEP.runs);
+  const vocab = Number(process.argv[3] ?? BERT_MINI_STEP.vocab);
+  const fastKernels = (process.argv[4] ?? 'fast') !== 'stock';
+  const top = Number(process.argv[5] ?? 25);
+  const dropout = Number(process.argv[6] ?? BERT_MINI_STEP.dropout);
+  const profile = await profileModelStep({ ...BERT_MINI_STEP, runs, vocab, fastKernels, dropout });
+  console.log(formatModelStepProfile(profile, top));
+}
