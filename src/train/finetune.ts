@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { BertForSequenceClassification, type EncodedExample } from '../bert/model.js';
 import { loadBertCheckpoint, saveBertCheckpoint, CONFIG_FILE, WEIGHTS_FILE } from '../bert/checkpoint.js';
 import { parseBertConfig, type BertConfig } from '../bert/config.js';
+import { parseSafetensors, serializeSafetensors, type F32Tensor } from '../bert/safetensors.js';
 import { BertTokenizer } from '../bert/tokenizer.js';
 import { buildLabelMap, encodeRows, lengthStats, readLabelledFile, type EncodedRow, type LengthStats } from '../data/index.js';
 import { CheckpointError, ConfigError } from '../errors.js';
@@ -97,13 +98,15 @@ export interface FinetuneSummary {
 }
 
 export const STATE_FILE = 'training_state.json';
+/** The optimizer's moments, next to STATE_FILE: binary, as JSON numbers they would be ~5× larger and slow to write. */
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const SUMMARY_FILE = 'summary.json';
 const CHECKPOINT_DIR = 'checkpoint';
 
-/** Written next to the weights of a resumable checkpoint. */
+/** Written next to the weights of a resumable checkpoint (`training.optimizer.slots` live in OPTIMIZER_FILE). */
 interface SavedState {
   format: 'microbatch-training-state';
-  version: 1;
+  version: 2;
   settings: FinetuneSettings;
   labels: string[];
   microBatch: number;
@@ -119,6 +122,35 @@ async function writeFileAtomic(file: string, data: string): Promise<void> {
   const temporary = `${file}.tmp-${process.pid}`;
   await fs.writeFile(temporary, data);
   await fs.rename(temporary, file);
+}
+
+/** Slot `m` of parameter `bert.pooler.dense.weight` is stored as tensor `bert.pooler.dense.weight#m`. */
+const SLOT_SEPARATOR = '#';
+
+function optimizerSlotTensors(slots: TrainingState['optimizer']['slots']): Map<string, F32Tensor> {
+  const tensors = new Map<string, F32Tensor>();
+  for (const [param, byName] of Object.entries(slots)) {
+    for (const [slot, values] of Object.entries(byName)) {
+      tensors.set(`${param}${SLOT_SEPARATOR}${slot}`, { dtype: 'F32', shape: [values.length], data: Float32Array.from(values) });
+    }
+  }
+  return tensors;
+}
+
+async function readOptimizerSlots(file: string): Promise<TrainingState['optimizer']['slots']> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (error) {
+    throw new CheckpointError(`${file}: cannot read the optimizer state (${(error as Error).message})`);
+  }
+  const slots: TrainingState['optimizer']['slots'] = {};
+  for (const [name, tensor] of parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).tensors) {
+    const cut = name.lastIndexOf(SLOT_SEPARATOR);
+    if (cut <= 0 || tensor.dtype !== 'F32') throw new CheckpointError(`${file}: unexpected tensor "${name}" (${tensor.dtype})`);
+    (slots[name.slice(0, cut)] ??= {})[name.slice(cut + 1)] = Array.from(tensor.data as Float32Array);
+  }
+  return slots;
 }
 
 /**
@@ -139,9 +171,10 @@ export async function readSavedState(dir: string): Promise<{ checkpointDir: stri
     } catch (error) {
       throw new CheckpointError(`${file}: not valid JSON (${(error as Error).message})`);
     }
-    if (saved?.format !== 'microbatch-training-state' || saved.version !== 1) {
+    if (saved?.format !== 'microbatch-training-state' || saved.version !== 2) {
       throw new CheckpointError(`${file}: not a microbatch training state (format/version)`);
     }
+    saved.training.optimizer.slots = await readOptimizerSlots(path.join(checkpointDir, OPTIMIZER_FILE));
     return { checkpointDir, saved };
   }
   throw new CheckpointError(`${dir}: no resumable checkpoint (${STATE_FILE}) found here or in ${nested}`);
@@ -335,11 +368,19 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       stopAfterSteps: undefined,
     };
     const saveState = async (training: TrainingState) => {
-      const saved: SavedState = { format: 'microbatch-training-state', version: 1, settings: savedSettings, labels, microBatch, training };
+      const { slots, ...optimizer } = training.optimizer;
+      const saved: SavedState = {
+        format: 'microbatch-training-state',
+        version: 2,
+        settings: savedSettings,
+        labels,
+        microBatch,
+        training: { ...training, optimizer: { ...optimizer, slots: {} } },
+      };
       await saveBertCheckpoint(path.join(settings.out, CHECKPOINT_DIR), model, {
         labels,
         tokenizerFilesFrom: modelDir,
-        extraFiles: { [STATE_FILE]: JSON.stringify(saved) },
+        extraFiles: { [STATE_FILE]: JSON.stringify(saved), [OPTIMIZER_FILE]: serializeSafetensors(optimizerSlotTensors(slots)) },
       });
     };
 
@@ -390,7 +431,8 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
           },
           onEpochEnd: (summary) => hooks.log(formatLedgerLine(summary, data.examples.length)),
           onWindowBoundary: async (boundary) => {
-            const atEpochEnd = boundary.nextWindow === 0;
+            // The end of the run needs no resumable checkpoint: the final one follows at once.
+            const atEpochEnd = boundary.nextWindow === 0 && boundary.epoch < settings.epochs;
             const due = settings.saveEvery > 0 && boundary.globalStep % settings.saveEvery === 0;
             const stopping = settings.stopAfterSteps !== undefined && stepsThisProcess >= settings.stopAfterSteps;
             if (atEpochEnd || due || stopping) await saveState(boundary.state());
@@ -425,6 +467,8 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     }
     await writeFinalCheckpoint(settings.out, model, labels, modelDir);
     await writeFileAtomic(path.join(settings.out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+    // A finished run has nothing to resume; its checkpoint/ (weights + optimizer moments) would only triple the disk use.
+    await fs.rm(path.join(settings.out, CHECKPOINT_DIR), { recursive: true, force: true });
     return summary;
   } finally {
     await engine?.close();
