@@ -1,7 +1,8 @@
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings } from '../train/finetune.js';
+import { formatLedgerLine } from '../plan/index.js';
+import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings, type FinetuneSummary } from '../train/finetune.js';
 import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability } from './options.js';
 import { createProgress } from './progress.js';
 
@@ -16,7 +17,7 @@ export const EMBEDDED_DEFAULT = {
   eval: bundledPath('data', 'spam', 'eval.jsonl'),
   model: bundledPath('data', 'default-model'),
   out: 'runs/demo',
-  overrides: { epochs: 12, lr: 1e-3, warmupSteps: 4 } as Partial<FinetuneSettings>,
+  overrides: { epochs: 12, lr: 5e-4, warmupSteps: 4, weightDecay: 0.01 } as Partial<FinetuneSettings>,
 };
 
 /** What commander parses: the run's settings, except where flags and settings differ in shape. */
@@ -90,12 +91,23 @@ export function trainCommand(): Command {
           flags.resume,
         );
         progress.stop();
-        if (!summary.stopped_early) process.stdout.write(`wrote ${settings.out}: HF checkpoint, metrics.jsonl, summary.json (${summary.train_seconds.toFixed(1)} s of training)\n`);
+        if (!summary.stopped_early) process.stdout.write(finalReport(summary, settings.out));
       } finally {
         progress.stop();
       }
     });
   return command;
+}
+
+/** What a finished run prints on stdout: the sample ledger of every epoch, the evaluation, where the outputs are. */
+function finalReport(summary: FinetuneSummary, out: string): string {
+  const lines = summary.epochs.map((epoch) => formatLedgerLine(epoch, summary.samples));
+  if (summary.eval !== undefined) {
+    const { file, accuracy, correct, samples, macro_f1 } = summary.eval;
+    lines.push(`eval: ${file}: accuracy ${accuracy.toFixed(4)} (${correct}/${samples}), macro-F1 ${macro_f1.toFixed(4)}`);
+  }
+  lines.push(`wrote ${out}: HF checkpoint, metrics.jsonl, summary.json (${summary.train_seconds.toFixed(1)} s of training)`);
+  return lines.join('\n') + '\n';
 }
 
 function defaultWorkers(): number {

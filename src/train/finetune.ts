@@ -92,7 +92,7 @@ export interface FinetuneSummary {
   backend: string;
   workers: number;
   epochs: EpochSummary[];
-  eval?: { accuracy: number; macro_f1: number; samples: number };
+  eval?: { accuracy: number; macro_f1: number; samples: number; correct: number; file: string };
   train_seconds: number;
   stopped_early?: boolean;
 }
@@ -462,8 +462,13 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     }
     if (evalData !== undefined) {
       const evaluation: EvaluationResult = evaluateClassifier(model, evalData.examples, labels, Math.max(microBatch, 32));
-      summary.eval = { accuracy: evaluation.report.accuracy, macro_f1: evaluation.report.macro_f1, samples: evaluation.report.samples };
-      hooks.log(`eval: ${settings.eval}: accuracy ${evaluation.report.accuracy.toFixed(4)} (${evaluation.correct}/${evaluation.report.samples}), macro-F1 ${evaluation.report.macro_f1.toFixed(4)}`);
+      summary.eval = {
+        accuracy: evaluation.report.accuracy,
+        macro_f1: evaluation.report.macro_f1,
+        samples: evaluation.report.samples,
+        correct: evaluation.correct,
+        file: settings.eval!,
+      };
     }
     await writeFinalCheckpoint(settings.out, model, labels, modelDir);
     await writeFileAtomic(path.join(settings.out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');

@@ -56,11 +56,12 @@ test('train writes an HF checkpoint, metrics.jsonl and summary.json that counts 
     assert.ok(summary.eval.accuracy >= 0 && summary.eval.accuracy <= 1);
   });
 
-  await t.test('the run ends by printing the ledger', () => {
-    const lines = train.stderr.trimEnd().split('\n');
-    assert.ok(lines.includes('epoch 1: 22/22 samples in 3 steps [8, 8, 6]'), train.stderr);
-    assert.ok(lines.includes('epoch 2: 22/22 samples in 3 steps [8, 8, 6]'), train.stderr);
-    assert.match(train.stdout, /^wrote .*: HF checkpoint, metrics\.jsonl, summary\.json/);
+  await t.test('the run ends by printing the ledger, the evaluation and the outputs on stdout', () => {
+    const lines = train.stdout.trimEnd().split('\n');
+    assert.equal(lines[0], 'epoch 1: 22/22 samples in 3 steps [8, 8, 6]', train.stdout);
+    assert.equal(lines[1], 'epoch 2: 22/22 samples in 3 steps [8, 8, 6]', train.stdout);
+    assert.match(lines[2]!, /^eval: .*: accuracy \d\.\d{4} \(\d+\/10\), macro-F1 \d\.\d{4}$/);
+    assert.match(lines[3]!, /^wrote .*: HF checkpoint, metrics\.jsonl, summary\.json/);
   });
 
   await t.test('eval prints accuracy, macro-F1 and the confusion matrix', async () => {
