@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkd
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BERT_CONFIG_DEFAULTS } from '../src/bert/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = path.join(root, 'bin', 'microbatch.mjs');
@@ -38,6 +39,7 @@ function bertMiniDir(): string {
   writeFileSync(
     path.join(dir, 'config.json'),
     JSON.stringify({
+      ...BERT_CONFIG_DEFAULTS,
       model_type: 'bert',
       architectures: ['BertForSequenceClassification'],
       vocab_size: vocabSize,
@@ -45,14 +47,6 @@ function bertMiniDir(): string {
       num_hidden_layers: 4,
       num_attention_heads: 4,
       intermediate_size: 1024,
-      hidden_act: 'gelu',
-      hidden_dropout_prob: 0.1,
-      attention_probs_dropout_prob: 0.1,
-      max_position_embeddings: 512,
-      type_vocab_size: 2,
-      initializer_range: 0.02,
-      layer_norm_eps: 1e-12,
-      pad_token_id: 0,
     }),
   );
   for (const file of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
