@@ -26,7 +26,6 @@ const FAST_KERNELS: ReadonlyArray<{ name: string; build: (stock: tf.KernelConfig
 
 /** Stock configs replaced by the current installation (empty when not installed). */
 const replacedStockKernels = new Map<string, tf.KernelConfig>();
-const installedKernelFuncs = new Set<tf.KernelFunc>();
 
 function wasmKernelsRegistered(): boolean {
   return tf.getKernel(tf.BatchMatMul, BACKEND) !== undefined;
@@ -47,7 +46,6 @@ export function installFastKernels(): void {
     tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(fast);
     replacedStockKernels.set(name, stock);
-    installedKernelFuncs.add(fast.kernelFunc);
   }
 }
 
@@ -58,13 +56,13 @@ export function uninstallFastKernels(): void {
     tf.registerKernel(stock);
   }
   replacedStockKernels.clear();
-  installedKernelFuncs.clear();
 }
 
-/** True when every fast kernel is the one registered for the wasm backend. */
+/**
+ * True while an installation is in effect. Judged by this module's own state, not by the
+ * registry: the native matMul (native.ts) registers over the fast BatchMatMul and delegates
+ * to it, and that must neither read as "not installed" nor make a second install wrap it.
+ */
 export function fastKernelsInstalled(): boolean {
-  return FAST_KERNELS.every(({ name }) => {
-    const registered = tf.getKernel(name, BACKEND);
-    return registered !== undefined && installedKernelFuncs.has(registered.kernelFunc);
-  });
+  return replacedStockKernels.size === FAST_KERNELS.length;
 }

@@ -10,6 +10,7 @@ import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import { ConfigError } from '../errors.js';
 import { fastKernelsInstalled, installFastKernels, uninstallFastKernels } from './fastKernels.js';
 import { registerMissingKernels } from './missingKernels.js';
+import { installNativeMatMul, nativeStatus, nativeThreads, uninstallNativeMatMul } from './native.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
@@ -27,6 +28,12 @@ export interface SelectBackendOptions {
   log?: (line: string) => void;
   /** wasm: install the fast kernels (default true); false gives stock TF.js, for comparisons. */
   fastKernels?: boolean;
+  /**
+   * wasm with fast kernels: threads of the native matMul (the optional C++ addon, see
+   * native/README.md) when it is built; default 1. One per core in all: a pool of N workers
+   * wants 1 each.
+   */
+  nativeThreads?: number;
   /** Whether a module can be resolved; injectable so tests need not install tfjs-node. */
   isResolvable?: (specifier: string) => boolean;
   /** Loads a module (default: dynamic `import()`); injectable for the same reason. */
@@ -39,6 +46,8 @@ export interface SelectedBackend {
   detail: string;
   threads: number;
   fastKernels: boolean;
+  /** The native matMul addon is in use. */
+  native: boolean;
 }
 
 export function parseBackendChoice(value: string): BackendChoice {
@@ -75,23 +84,40 @@ async function activate(name: BackendName, options: SelectBackendOptions): Promi
     await (options.importModule ?? ((specifier: string) => import(specifier)))(TFJS_NODE);
     if (!(await tf.setBackend(TFJS_NODE_BACKEND))) throw new ConfigError(`backend "node": ${TFJS_NODE} failed to initialise`);
     await tf.ready();
-    return { name, detail: `backend node (${TFJS_NODE}, native TensorFlow, its own thread pool)`, threads: 0, fastKernels: false };
+    return { name, detail: `backend node (${TFJS_NODE}, native TensorFlow, its own thread pool)`, threads: 0, fastKernels: false, native: false };
   }
   if (name === 'wasm') {
     if (options.threads !== undefined) setThreadsCount(options.threads);
     if (!(await tf.setBackend('wasm'))) throw new ConfigError('backend "wasm" failed to initialise');
     await tf.ready();
     registerMissingKernels();
+    // The native matMul wraps the fast kernel, so it goes on last and comes off first.
+    uninstallNativeMatMul();
     if (fastKernels) installFastKernels();
     else uninstallFastKernels();
+    // Read before the native kernel goes on top of the fast BatchMatMul.
+    const fast = fastKernelsInstalled();
+    const native = fast && installNativeMatMul({ threads: options.nativeThreads ?? 1 });
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     const threads = getThreadsCount();
-    const kernels = fastKernelsInstalled() ? 'fast kernels' : 'stock kernels';
-    return { name, detail: `backend wasm (SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels})`, threads, fastKernels: fastKernelsInstalled() };
+    const kernels = fast ? 'fast kernels' : 'stock kernels';
+    const status = nativeStatus();
+    const nativeDetail = !fastKernels
+      ? ''
+      : native
+        ? `, native matMul ${status.isa} × ${nativeThreads()} thread${nativeThreads() === 1 ? '' : 's'}`
+        : `, native matMul off: ${status.reason}`;
+    return {
+      name,
+      detail: `backend wasm (SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels}${nativeDetail})`,
+      threads,
+      fastKernels: fast,
+      native,
+    };
   }
   if (!(await tf.setBackend('cpu'))) throw new ConfigError('backend "cpu" failed to initialise');
   await tf.ready();
-  return { name, detail: 'backend cpu (pure JavaScript, 1 thread)', threads: 1, fastKernels: false };
+  return { name, detail: 'backend cpu (pure JavaScript, 1 thread)', threads: 1, fastKernels: false, native: false };
 }
 
 /**

@@ -90,6 +90,8 @@ export interface FinetuneSummary {
   micro_batch: number;
   batch: number;
   backend: string;
+  /** The backend's one-line description (SIMD, kernels, native matMul). */
+  backend_detail: string;
   workers: number;
   epochs: EpochSummary[];
   eval?: { accuracy: number; macro_f1: number; samples: number; correct: number; file: string };
@@ -316,7 +318,12 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   }
 
   // MICROBATCH_FAST_KERNELS=0 runs stock TF.js kernels: the benchmarks' baseline.
-  const backend = await selectBackend(settings.backend, { log: hooks.log, fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0' });
+  // The native matMul's own threads fill the cores a single worker leaves idle.
+  const backend = await selectBackend(settings.backend, {
+    log: hooks.log,
+    fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0',
+    nativeThreads: settings.workers > 1 ? 1 : os.availableParallelism(),
+  });
   const prepared = await prepareModel(modelDir, () => data.labels, settings.seed, settings.dropout);
   const { model, labels } = prepared;
   hooks.log(`data: ${settings.data}: ${data.rowsRead} rows, labels ${labels.map((label, id) => `${id}=${label}`).join(' ')}, ${describeLengths(data.stats, settings.maxLength)}`);
@@ -451,6 +458,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       micro_batch: microBatch,
       batch: settings.batch,
       backend: backend.name,
+      backend_detail: backend.detail,
       workers: settings.workers,
       epochs: result?.epochs ?? [],
       train_seconds: Number(trainSeconds.toFixed(3)),

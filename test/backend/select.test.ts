@@ -10,6 +10,8 @@ import {
   parseBackendChoice,
   selectBackend,
   uninstallFastKernels,
+  nativeAvailable,
+  nativeMatMulInstalled,
 } from '../../src/backend/index.js';
 
 const notInstalled = () => false;
@@ -68,7 +70,7 @@ test('auto falls back to wasm when tfjs-node resolves but fails to load, and say
   });
   assert.equal(selected.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(lines[0]!, /backend wasm \(SIMD (on|off), 1 thread, fast kernels\).*node unavailable: libtensorflow/);
+  assert.match(lines[0]!, /backend wasm \(SIMD (on|off), 1 thread, fast kernels(, native matMul [^)]*)?\).*node unavailable: libtensorflow/);
   uninstallFastKernels();
 });
 
@@ -102,4 +104,20 @@ test('installFastKernels is idempotent and uninstallFastKernels restores the sto
 test('bad thread counts are ConfigErrors', async () => {
   await assert.rejects(selectBackend('wasm', { threads: 0, log: () => {} }), ConfigError);
   await assert.rejects(selectBackend('wasm', { threads: 1.5, log: () => {} }), ConfigError);
+});
+
+test('wasm puts the native matMul (when built) over the fast kernels, reports it, and never over stock kernels', async () => {
+  const fast = await selectBackend('wasm', { isResolvable: notInstalled, nativeThreads: 2, log: () => {} });
+  assert.equal(fast.native, nativeAvailable());
+  assert.equal(nativeMatMulInstalled(), nativeAvailable());
+  assert.equal(fastKernelsInstalled(), true);
+  assert.match(fast.detail, fast.native ? /native matMul \w+ × 2 threads/ : /native matMul off: /);
+  // Selecting again must not stack a second layer of kernels.
+  const again = await selectBackend('wasm', { isResolvable: notInstalled, log: () => {} });
+  assert.equal(again.native, nativeAvailable());
+  assert.equal(fastKernelsInstalled(), true);
+  const stock = await selectBackend('wasm', { isResolvable: notInstalled, fastKernels: false, log: () => {} });
+  assert.equal(stock.native, false);
+  assert.equal(nativeMatMulInstalled(), false);
+  assert.equal(fastKernelsInstalled(), false);
 });

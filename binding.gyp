@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "microbatch_native",
+      "sources": ["native/sgemm.cc"],
+      "cflags!": ["-O2", "-fno-exceptions"],
+      "cflags_cc!": ["-O2", "-std=gnu++17", "-std=gnu++1y"],
+      "cflags": ["-O3"],
+      "cflags_cc": ["-std=c++17"],
+      "xcode_settings": {
+        "GCC_OPTIMIZATION_LEVEL": "3",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] }
+      }
+    }
+  ]
+}
