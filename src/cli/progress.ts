@@ -66,7 +66,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       stream,
       format: 'epoch {epoch} window {window} |{bar}| step {value}/{total} | loss {loss} | lr {lr} | {rate} samples/s | ETA {eta}',
       hideCursor: true,
-      clearOnComplete: false,
+      // The final report (ledger, eval) replaces the bar when the run ends.
+      clearOnComplete: true,
     },
     cliProgress.Presets.shades_classic,
   );

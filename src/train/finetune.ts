@@ -22,7 +22,7 @@ import { BertTokenizer } from '../bert/tokenizer.js';
 import { buildLabelMap, encodeRows, lengthStats, readLabelledFile, type EncodedRow, type LengthStats } from '../data/index.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { createOptimizer, type ScheduleKind } from '../optim/index.js';
-import { formatLedgerLine, type EpochSummary, type RemainderPolicy } from '../plan/index.js';
+import { type EpochSummary, type RemainderPolicy } from '../plan/index.js';
 import type { BackendChoice } from '../backend/select.js';
 import { selectBackend } from '../backend/select.js';
 import { chooseMicroBatch, formatBytes } from './autobatch.js';
@@ -436,7 +436,6 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
             );
             hooks.onStep?.(event, { epochs: settings.epochs, elapsedSeconds: elapsed, stepsThisProcess, samplesThisProcess });
           },
-          onEpochEnd: (summary) => hooks.log(formatLedgerLine(summary, data.examples.length)),
           onWindowBoundary: async (boundary) => {
             // The end of the run needs no resumable checkpoint: the final one follows at once.
             const atEpochEnd = boundary.nextWindow === 0 && boundary.epoch < settings.epochs;
