@@ -91,7 +91,7 @@ export function trainCommand(): Command {
           flags.resume,
         );
         progress.stop();
-        if (!summary.stopped_early) process.stdout.write(finalReport(summary, settings.out));
+        process.stdout.write(finalReport(summary, settings.out));
       } finally {
         progress.stop();
       }
@@ -99,15 +99,15 @@ export function trainCommand(): Command {
   return command;
 }
 
-/** What a finished run prints on stdout: the sample ledger of every epoch, the evaluation, where the outputs are. */
+/** What a run prints on stdout at its end: the sample ledger of every finished epoch, then (if it finished) the evaluation and where the outputs are. */
 function finalReport(summary: FinetuneSummary, out: string): string {
   const lines = summary.epochs.map((epoch) => formatLedgerLine(epoch, summary.samples));
   if (summary.eval !== undefined) {
     const { file, accuracy, correct, samples, macro_f1 } = summary.eval;
     lines.push(`eval: ${file}: accuracy ${accuracy.toFixed(4)} (${correct}/${samples}), macro-F1 ${macro_f1.toFixed(4)}`);
   }
-  lines.push(`wrote ${out}: HF checkpoint, metrics.jsonl, summary.json (${summary.train_seconds.toFixed(1)} s of training)`);
-  return lines.join('\n') + '\n';
+  if (!summary.stopped_early) lines.push(`wrote ${out}: HF checkpoint, metrics.jsonl, summary.json (${summary.train_seconds.toFixed(1)} s of training)`);
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
 function defaultWorkers(): number {

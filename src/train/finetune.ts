@@ -366,6 +366,8 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     let stepsThisProcess = 0;
     let samplesThisProcess = 0;
     let stoppedEarly = false;
+    // The ledger of every finished epoch, also when the run stops before fit returns.
+    const finishedEpochs: EpochSummary[] = [...(resumeState?.completed ?? [])];
     // Absolute input paths, so that `--resume` works from any working directory.
     const savedSettings: FinetuneSettings = {
       ...settings,
@@ -436,6 +438,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
             );
             hooks.onStep?.(event, { epochs: settings.epochs, elapsedSeconds: elapsed, stepsThisProcess, samplesThisProcess });
           },
+          onEpochEnd: (summary) => void finishedEpochs.push(summary),
           onWindowBoundary: async (boundary) => {
             // The end of the run needs no resumable checkpoint: the final one follows at once.
             const atEpochEnd = boundary.nextWindow === 0 && boundary.epoch < settings.epochs;
@@ -459,7 +462,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       backend: backend.name,
       backend_detail: backend.detail,
       workers: settings.workers,
-      epochs: result?.epochs ?? [],
+      epochs: result?.epochs ?? finishedEpochs,
       train_seconds: Number(trainSeconds.toFixed(3)),
     };
     if (stoppedEarly) {
