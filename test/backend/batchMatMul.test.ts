@@ -5,53 +5,16 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradients (tfjs-core's Node bundle has none).
 import '@tensorflow/tfjs-layers';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
+import { productAndGrads, type MatMulCase } from '../helpers/matmul.js';
 import { installFastKernels, uninstallFastKernels } from '../../src/backend/index.js';
 import { MIN_SLICED_MULTIPLY_ADDS } from '../../src/backend/kernels/batchMatMul.js';
-
-interface Case {
-  aBatch: number[];
-  bBatch: number[];
-  m: number;
-  k: number;
-  n: number;
-  transposeA: boolean;
-  transposeB: boolean;
-  seed: number;
-}
 
 /** Small integers: every product and sum is exact in float32, so any summation order gives the same bits. */
 function integerTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tidy(() => tf.round(tf.randomUniform(shape, -4, 4, 'float32', seed)));
 }
 
-function operandShape(batch: number[], rows: number, cols: number, transposed: boolean): number[] {
-  return [...batch, ...(transposed ? [cols, rows] : [rows, cols])];
-}
-
-/**
- * Forward product and both gradients of sum(matMul(a, b) ⊙ w), read back as arrays. TF.js's
- * BatchMatMul gradient rejects some batch broadcasts (e.g. [1] with [3]); then `grads` is
- * the error message, which the fast kernel must reproduce too.
- */
-async function productAndGrads(c: Case, makeTensor: (shape: number[], seed: number) => tf.Tensor) {
-  const a = makeTensor(operandShape(c.aBatch, c.m, c.k, c.transposeA), c.seed);
-  const b = makeTensor(operandShape(c.bBatch, c.k, c.n, c.transposeB), c.seed + 1);
-  const product = tf.matMul(a, b, c.transposeA, c.transposeB);
-  const weights = makeTensor(product.shape, c.seed + 2);
-  const result = { shape: product.shape, product: await product.data() };
-  let grads: { a: ArrayLike<number>; b: ArrayLike<number> } | string;
-  try {
-    const [gradA, gradB] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, c.transposeA, c.transposeB), weights)))([a, b]);
-    grads = { a: await gradA!.data(), b: await gradB!.data() };
-    tf.dispose([gradA!, gradB!]);
-  } catch (error) {
-    grads = (error as Error).message;
-  }
-  tf.dispose([a, b, product, weights]);
-  return { ...result, grads };
-}
-
-async function assertFastMatchesStock(c: Case, makeTensor = integerTensor, tolerance = 0, floor = 1e-6): Promise<void> {
+async function assertFastMatchesStock(c: MatMulCase, makeTensor = integerTensor, tolerance = 0, floor = 1e-6): Promise<void> {
   uninstallFastKernels();
   const stock = await productAndGrads(c, makeTensor);
   installFastKernels();

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Registers the gradients (tfjs-core's Node bundle has none).
 import '@tensorflow/tfjs-layers';
 import { useBackend } from '../helpers/backend.js';
+import { productAndGrads, type MatMulCase } from '../helpers/matmul.js';
 import { ConfigError } from '../../src/errors.js';
 import { fastKernelsInstalled, installFastKernels, uninstallFastKernels } from '../../src/backend/index.js';
 import {
@@ -23,21 +24,6 @@ import { MIN_NATIVE_MULTIPLY_ADDS } from '../../src/backend/kernels/nativeBatchM
 const addonBuilt = existsSync(fileURLToPath(new URL('../../../build/Release/microbatch_native.node', import.meta.url)));
 const nativeDisabled = process.env['MICROBATCH_NATIVE'] === '0';
 
-interface Case {
-  aBatch: number[];
-  bBatch: number[];
-  m: number;
-  k: number;
-  n: number;
-  transposeA: boolean;
-  transposeB: boolean;
-  seed: number;
-}
-
-function operandShape(batch: number[], rows: number, cols: number, transposed: boolean): number[] {
-  return [...batch, ...(transposed ? [cols, rows] : [rows, cols])];
-}
-
 /** max |a − b| / max |b|: the error relative to the output's scale, as BLAS error bounds are. */
 function scaledDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   assert.equal(actual.length, expected.length);
@@ -48,28 +34,6 @@ function scaledDifference(actual: ArrayLike<number>, expected: ArrayLike<number>
     worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
   }
   return scale === 0 ? worst : worst / scale;
-}
-
-/**
- * Forward product and both gradients of sum(matMul(a, b) ⊙ w). TF.js's BatchMatMul
- * gradient rejects some batch broadcasts; then `grads` is its error message.
- */
-async function productAndGrads(c: Case) {
-  const a = tf.randomNormal(operandShape(c.aBatch, c.m, c.k, c.transposeA), 0, 1, 'float32', c.seed);
-  const b = tf.randomNormal(operandShape(c.bBatch, c.k, c.n, c.transposeB), 0, 1, 'float32', c.seed + 1);
-  const product = tf.matMul(a, b, c.transposeA, c.transposeB);
-  const weights = tf.randomNormal(product.shape, 0, 1, 'float32', c.seed + 2);
-  const result = { shape: product.shape, product: await product.data() };
-  let grads: { a: ArrayLike<number>; b: ArrayLike<number> } | string;
-  try {
-    const [gradA, gradB] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, c.transposeA, c.transposeB), weights)))([a, b]);
-    grads = { a: await gradA!.data(), b: await gradB!.data() };
-    tf.dispose([gradA!, gradB!]);
-  } catch (error) {
-    grads = (error as Error).message;
-  }
-  tf.dispose([a, b, product, weights]);
-  return { ...result, grads };
 }
 
 /**
@@ -91,7 +55,7 @@ function countDelegations(): { calls: () => number; restore: () => void } {
 }
 
 /** Stock result vs native result (installed over a counting stock kernel); returns whether native computed it. */
-async function assertNativeMatchesStock(c: Case, threads = 1): Promise<{ delegated: number }> {
+async function assertNativeMatchesStock(c: MatMulCase, threads = 1): Promise<{ delegated: number }> {
   const stock = await productAndGrads(c);
   const counter = countDelegations();
   assert.equal(installNativeMatMul({ threads }), true);
