@@ -21,7 +21,7 @@ const data = readLabelledFile(path.join(root, 'data', 'spam', 'train.jsonl'));
 const { labels, label2id } = buildLabelMap(data);
 const examples = encodeRows(data, BertTokenizer.fromDirectory(modelDir), { maxLength: 128, label2id });
 const longest = examples.reduce((best, example) => (example.ids.length > best.ids.length ? example : best));
-const { model } = await prepareModel(modelDir, () => labels, 0);
+const { model } = await prepareModel(modelDir, labels, 0);
 const paramBytes = model.params.reduce((sum, { variable }) => sum + variable.size * 4, 0);
 const peaks: Record<string, number> = {};
 for (const size of sizes) {

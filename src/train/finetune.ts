@@ -254,12 +254,11 @@ function namedLabels(config: BertConfig): string[] | undefined {
 
 /**
  * Loads `dir`'s weights, or — for a directory with a config.json but no model.safetensors,
- * like the embedded default — initialises a new BERT from the config with `seed`.
- * `dataLabels` receives the config's label names (if it has real ones) and returns the labels to train.
+ * like the embedded default — initialises a new BERT from the config with `seed`, as a
+ * classifier over `labels`.
  */
-export async function prepareModel(dir: string, dataLabels: (fixed?: string[]) => string[], seed: number, dropout?: number): Promise<PreparedModel> {
+export async function prepareModel(dir: string, labels: string[], seed: number, dropout?: number): Promise<PreparedModel> {
   const config = await readModelConfig(dir);
-  const labels = dataLabels(namedLabels(config));
   const options = { numLabels: labels.length, seed, ...(dropout !== undefined ? { dropout } : {}) };
   if (!existsSync(path.join(dir, WEIGHTS_FILE))) {
     return {
@@ -324,7 +323,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0',
     nativeThreads: settings.workers > 1 ? 1 : os.availableParallelism(),
   });
-  const prepared = await prepareModel(modelDir, () => data.labels, settings.seed, settings.dropout);
+  const prepared = await prepareModel(modelDir, data.labels, settings.seed, settings.dropout);
   const { model, labels } = prepared;
   hooks.log(`data: ${settings.data}: ${data.rowsRead} rows, labels ${labels.map((label, id) => `${id}=${label}`).join(' ')}, ${describeLengths(data.stats, settings.maxLength)}`);
   for (const notice of prepared.notices) hooks.log(notice);
