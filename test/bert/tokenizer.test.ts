@@ -1,9 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { tempDir as makeTempDir } from '../helpers/tempdir.js';
 import { BertTokenizer, isChineseChar, isPunctuation } from '../../src/bert/tokenizer.js';
 import { CheckpointError, ConfigError } from '../../src/errors.js';
 
@@ -19,7 +19,7 @@ const tokenizer = BertTokenizer.fromVocab(VOCAB);
 const cased = BertTokenizer.fromVocab(VOCAB, { doLowerCase: false });
 
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'microbatch-tokenizer-'));
+  return makeTempDir('tokenizer');
 }
 
 test('special token ids and vocabulary size come from the vocabulary', () => {

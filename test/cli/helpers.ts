@@ -4,12 +4,12 @@
  * a saved model's weights.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
 import { parseSafetensors } from '../../src/bert/safetensors.js';
+export { tempDir } from '../helpers/tempdir.js';
 import { makeTinyCheckpoint, type TinyCheckpointOptions } from '../bert/fixtures.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
 
@@ -47,17 +47,6 @@ export function runCli(args: readonly string[], cwd = REPO_ROOT): Promise<CliRes
   return startCli(args, cwd).done;
 }
 
-const createdDirs: string[] = [];
-process.on('exit', () => {
-  for (const dir of createdDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh directory under the OS temp dir, removed when the test process exits. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `microbatch-${prefix}-`));
-  createdDirs.push(dir);
-  return dir;
-}
 
 /** Writes a tiny HF checkpoint (50-token vocab, hidden 16, 2 layers) into `dir`. */
 export async function tinyModel(dir: string, options: TinyCheckpointOptions = {}): Promise<string> {

@@ -1,12 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/tempdir.js';
 import { readLabelledFile, type ReadOptions } from '../../src/data/index.js';
 import { DataError } from '../../src/errors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'microbatch-data-'));
+const dir = tempDir('data');
 
 function write(name: string, content: string): string {
   const path = join(dir, name);
