@@ -177,6 +177,8 @@ export function accumulateWindow<Sample>(
  * The gradient contribution of some micro-batches of a window, as plain arrays in `params`
  * order: what a worker computes for its share before the main thread calls `addGradients`.
  * It runs exactly `accumulateWindow`, so local and distributed windows share one code path.
+ * A caller that computes many shares may pass its own `accumulator` (zeroed here, kept
+ * afterwards) to avoid allocating the buffers every time.
  */
 export async function computeWindowGradients<Sample>(
   model: TrainableModel<Sample>,
@@ -184,14 +186,17 @@ export async function computeWindowGradients<Sample>(
   windowItemCount: number,
   lossScale: number,
   dropoutSeeds: readonly number[],
-): Promise<{ lossSum: number; gradients: Float32Array[] }> {
-  const accumulator = new GradientAccumulator(model.params);
+  accumulator?: GradientAccumulator,
+): Promise<{ lossSum: number; microLossSums: number[]; gradients: Float32Array[] }> {
+  const buffers = accumulator ?? new GradientAccumulator(model.params);
   try {
-    const lossSum = accumulateWindow(accumulator, model, microBatches, windowItemCount, lossScale, dropoutSeeds);
-    const gradients = await Promise.all(accumulator.gradients().map(async (buffer) => (await buffer.data()) as Float32Array));
-    return { lossSum, gradients };
+    buffers.zero();
+    const microLossSums: number[] = [];
+    const lossSum = accumulateWindow(buffers, model, microBatches, windowItemCount, lossScale, dropoutSeeds, (_, microLossSum) => microLossSums.push(microLossSum));
+    const gradients = await Promise.all(buffers.gradients().map(async (buffer) => (await buffer.data()) as Float32Array));
+    return { lossSum, microLossSums, gradients };
   } finally {
-    accumulator.dispose();
+    if (accumulator === undefined) buffers.dispose();
   }
 }
 

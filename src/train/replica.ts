@@ -6,7 +6,7 @@
  * workers equals the single-thread gradient up to float32 rounding.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GradientAccumulator, accumulateWindow } from './accumulator.js';
+import { GradientAccumulator, computeWindowGradients } from './accumulator.js';
 import type { NamedVariable } from '../optim/types.js';
 import type { TrainableModel } from './types.js';
 
@@ -43,12 +43,8 @@ export async function createReplica(options: ReplicaOptions) {
       });
     },
 
-    async computeShare(microBatches: unknown[][], windowItemCount: number, lossScale: number, dropoutSeeds: number[]): Promise<ShareResult> {
-      const microLossSums: number[] = [];
-      accumulator.zero();
-      accumulateWindow(accumulator, model, microBatches, windowItemCount, lossScale, dropoutSeeds, (_, lossSum) => microLossSums.push(lossSum));
-      const gradients = await Promise.all(accumulator.gradients().map(async (buffer) => (await buffer.data()) as Float32Array));
-      return { microLossSums, gradients };
+    computeShare(microBatches: unknown[][], windowItemCount: number, lossScale: number, dropoutSeeds: number[]): Promise<ShareResult> {
+      return computeWindowGradients(model, microBatches, windowItemCount, lossScale, dropoutSeeds, accumulator);
     },
 
     /** Float64 sum of each parameter's values: a cheap check that replicas are in sync. */
