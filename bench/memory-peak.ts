@@ -11,7 +11,7 @@ import { selectBackend } from '../src/backend/select.js';
 import { BertTokenizer } from '../src/bert/tokenizer.js';
 import { buildLabelMap, encodeRows, readLabelledFile } from '../src/data/index.js';
 import { measureMicroBatchPeak } from '../src/train/autobatch.js';
-import { prepareModel } from '../src/train/finetune.js';
+import { prepareModel, readModelConfig } from '../src/train/finetune.js';
 
 const [modelDir, ...sizes] = process.argv.slice(2);
 if (modelDir === undefined || sizes.length === 0) throw new Error('usage: memory-peak MODEL_DIR SIZE...');
@@ -21,7 +21,7 @@ const data = readLabelledFile(path.join(root, 'data', 'spam', 'train.jsonl'));
 const { labels, label2id } = buildLabelMap(data);
 const examples = encodeRows(data, BertTokenizer.fromDirectory(modelDir), { maxLength: 128, label2id });
 const longest = examples.reduce((best, example) => (example.ids.length > best.ids.length ? example : best));
-const { model } = await prepareModel(modelDir, labels, 0);
+const { model } = await prepareModel(modelDir, await readModelConfig(modelDir), labels, 0);
 const paramBytes = model.params.reduce((sum, { variable }) => sum + variable.size * 4, 0);
 const peaks: Record<string, number> = {};
 for (const size of sizes) {

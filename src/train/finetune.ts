@@ -254,11 +254,10 @@ function namedLabels(config: BertConfig): string[] | undefined {
 
 /**
  * Loads `dir`'s weights, or — for a directory with a config.json but no model.safetensors,
- * like the embedded default — initialises a new BERT from the config with `seed`, as a
- * classifier over `labels`.
+ * like the embedded default — initialises a new BERT from `config` (dir's config.json, see
+ * `readModelConfig`) with `seed`, as a classifier over `labels`.
  */
-export async function prepareModel(dir: string, labels: string[], seed: number, dropout?: number): Promise<PreparedModel> {
-  const config = await readModelConfig(dir);
+export async function prepareModel(dir: string, config: BertConfig, labels: string[], seed: number, dropout?: number): Promise<PreparedModel> {
   const options = { numLabels: labels.length, seed, ...(dropout !== undefined ? { dropout } : {}) };
   if (!existsSync(path.join(dir, WEIGHTS_FILE))) {
     return {
@@ -323,7 +322,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0',
     nativeThreads: settings.workers > 1 ? 1 : os.availableParallelism(),
   });
-  const prepared = await prepareModel(modelDir, data.labels, settings.seed, settings.dropout);
+  const prepared = await prepareModel(modelDir, config, data.labels, settings.seed, settings.dropout);
   const { model, labels } = prepared;
   hooks.log(`data: ${settings.data}: ${data.rowsRead} rows, labels ${labels.map((label, id) => `${id}=${label}`).join(' ')}, ${describeLengths(data.stats, settings.maxLength)}`);
   for (const notice of prepared.notices) hooks.log(notice);
