@@ -1,4 +1,5 @@
-export * from './errors.js';
+export * from './core/errors.js';
+export * from './core/random.js';
 export * from './plan/index.js';
 export * from './optim/index.js';
 export * from './train/index.js';

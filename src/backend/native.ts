@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { nativeBatchMatMulConfig, type NativeSgemm } from './kernels/nativeBatchMatMul.js';
 
 /** What the addon exports. */

@@ -6,7 +6,7 @@
  * WorkerError, so a run can never continue with a silently missing share of a window.
  */
 import { Worker } from 'node:worker_threads';
-import { WorkerError } from '../errors.js';
+import { WorkerError } from '../core/errors.js';
 
 export interface WorkerPoolOptions {
   /** Number of worker threads (≥ 1). */

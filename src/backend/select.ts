@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { fastKernelsInstalled, installFastKernels, uninstallFastKernels } from './fastKernels.js';
 import { registerMissingKernels } from './missingKernels.js';
 import { installNativeMatMul, nativeStatus, nativeThreads, uninstallNativeMatMul } from './native.js';

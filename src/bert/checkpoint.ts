@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../core/errors.js';
 import { parseBertConfig, serializeBertConfig, type BertConfig } from './config.js';
 import { BertForSequenceClassification } from './model.js';
-import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { parseSafetensors, serializeSafetensors } from '../core/safetensors.js';
 import { bertParameterSpecs, selectCheckpointTensors, type LoadReport } from './weights.js';
 
 export const CONFIG_FILE = 'config.json';

@@ -1,4 +1,4 @@
-import { CheckpointError } from '../errors.js';
+import { CheckpointError } from '../core/errors.js';
 
 /** Activations of the feed-forward block that this implementation computes exactly as HF does. */
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';

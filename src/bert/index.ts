@@ -1,5 +1,5 @@
 export * from './config.js';
-export * from './safetensors.js';
+export * from '../core/safetensors.js';
 export * from './weights.js';
 export * from './model.js';
 export * from './checkpoint.js';

@@ -11,11 +11,11 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node bundle registers no gradients; the tfjs-layers bundle registers all of
 // TF.js's gradients into the global registry, which lossSum needs inside a gradient tape.
 import '@tensorflow/tfjs-layers';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError } from '../core/errors.js';
 import type { NamedVariable } from '../optim/types.js';
 import type { TrainableModel } from '../train/types.js';
 import type { BertConfig } from './config.js';
-import type { F32Tensor } from './safetensors.js';
+import type { F32Tensor } from '../core/safetensors.js';
 import { bertParameterSpecs, internalShape, transpose2d, type ParamSpec } from './weights.js';
 
 /** A tokenised sample: `ids` already include [CLS] … [SEP]; `label` is the class index. */

@@ -16,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../core/errors.js';
 
 export interface BertTokenizerOptions {
   /** Lower-case the text (HF `do_lower_case`, default true). */

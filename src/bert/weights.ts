@@ -2,9 +2,9 @@
  * The parameters of a Hugging Face `BertForSequenceClassification` and the mapping between a
  * checkpoint's tensors and the model's variables.
  */
-import { CheckpointError } from '../errors.js';
+import { CheckpointError } from '../core/errors.js';
 import type { BertConfig } from './config.js';
-import type { SafetensorsTensor } from './safetensors.js';
+import type { SafetensorsTensor } from '../core/safetensors.js';
 
 /** How a parameter is initialised when the checkpoint does not provide it (HF `_init_weights`). */
 export type ParamInit = 'normal' | 'zeros' | 'ones' | 'embedding';

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { MicrobatchError } from '../errors.js';
+import { MicrobatchError } from '../core/errors.js';
 import { evalCommand } from './eval.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';

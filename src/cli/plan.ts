@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { readLabelledFile } from '../data/index.js';
 import { planEpoch, stepsPerEpoch, type RemainderPolicy } from '../plan/index.js';
 import { positiveInteger, nonNegativeInteger, choiceOption } from './options.js';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Command, Option } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { formatLedgerLine } from '../plan/index.js';
 import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings, type FinetuneSummary } from '../train/finetune.js';
 import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability } from './options.js';

@@ -1,7 +1,7 @@
 /** Turning labelled rows into token ids and class ids, and summarising their lengths. */
 import type { EncodedExample } from '../bert/model.js';
 import type { BertTokenizer } from '../bert/tokenizer.js';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import type { LabelMap } from './labels.js';
 import type { LabelledData } from './read.js';
 
@@ -30,9 +30,9 @@ export interface EncodeOptions {
 export function encodeRows(data: LabelledData, tokenizer: Pick<BertTokenizer, 'encode'>, options: EncodeOptions): EncodedRow[] {
   const { file, labelField } = data.report;
   return data.rows.map((row) => {
-    if (row.label === null) throw new DataError('label is missing', file, row.line, labelField);
+    if (row.label === null) throw new DataError('label is missing', { file, line: row.line, field: labelField });
     if (!Object.hasOwn(options.label2id, row.label)) {
-      throw new DataError(`unknown label "${row.label}"`, file, row.line, labelField);
+      throw new DataError(`unknown label "${row.label}"`, { file, line: row.line, field: labelField });
     }
     const { ids, truncatedTokens } = tokenizer.encode(row.text, { maxLength: options.maxLength });
     return { ids, label: options.label2id[row.label]!, line: row.line, truncatedTokens };

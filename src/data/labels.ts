@@ -1,5 +1,5 @@
 /** Label vocabularies: the class names of a classifier and their ids. */
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 import type { LabelledData } from './read.js';
 
 export interface LabelMap {
@@ -24,16 +24,16 @@ export function buildLabelMap(data: LabelledData, fixedLabels?: readonly string[
     const labels = [...fixedLabels];
     const label2id = toIndex(labels);
     for (const row of data.rows) {
-      if (row.label === null) throw new DataError('label is missing', file, row.line, labelField);
+      if (row.label === null) throw new DataError('label is missing', { file, line: row.line, field: labelField });
       if (!Object.hasOwn(label2id, row.label)) {
-        throw new DataError(`unknown label "${row.label}" (the model's labels are ${labels.map((label) => `"${label}"`).join(', ')})`, file, row.line, labelField);
+        throw new DataError(`unknown label "${row.label}" (the model's labels are ${labels.map((label) => `"${label}"`).join(', ')})`, { file, line: row.line, field: labelField });
       }
     }
     return { labels, label2id };
   }
   const distinct = new Set<string>();
   for (const row of data.rows) {
-    if (row.label === null) throw new DataError('label is missing', file, row.line, labelField);
+    if (row.label === null) throw new DataError('label is missing', { file, line: row.line, field: labelField });
     distinct.add(row.label);
   }
   const labels = [...distinct].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 
 export type DataFormat = 'jsonl' | 'csv' | 'tsv';
 
@@ -67,25 +67,25 @@ export function readLabelledFile(file: string, options: ReadOptions = {}): Label
   };
   const format = options.format ?? EXTENSIONS[extname(file).toLowerCase()];
   if (format === undefined) {
-    throw new DataError(`unknown data format "${extname(file)}" (use .jsonl, .ndjson, .json-lines, .csv, .tsv or .tab, or name the format)`, file);
+    throw new DataError(`unknown data format "${extname(file)}" (use .jsonl, .ndjson, .json-lines, .csv, .tsv or .tab, or name the format)`, { file });
   }
   if (!Object.hasOwn(FORMAT_READERS, format)) {
-    throw new DataError(`unknown data format "${String(format)}" (expected jsonl, csv or tsv)`, file);
+    throw new DataError(`unknown data format "${String(format)}" (expected jsonl, csv or tsv)`, { file });
   }
   let content: string;
   try {
-    if (!statSync(file).isFile()) throw new DataError('not a regular file', file);
+    if (!statSync(file).isFile()) throw new DataError('not a regular file', { file });
     content = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof DataError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'file not found' : `cannot read file (${(error as Error).message})`, file);
+    throw new DataError(code === 'ENOENT' ? 'file not found' : `cannot read file (${(error as Error).message})`, { file });
   }
   // A UTF-8 byte-order mark is an encoding artefact, not part of the first field name.
   if (content.startsWith('\ufeff')) content = content.slice(1);
-  if (content.trim().length === 0) throw new DataError('the file is empty', file);
+  if (content.trim().length === 0) throw new DataError('the file is empty', { file });
   const rows = FORMAT_READERS[format](content, fields);
-  if (rows.length === 0) throw new DataError('no data rows (only a header or blank lines)', file);
+  if (rows.length === 0) throw new DataError('no data rows (only a header or blank lines)', { file });
   // Prototype-free, so a label such as "__proto__" is counted like any other.
   const labels: Record<string, number> = Object.create(null);
   for (const row of rows) if (row.label !== null) labels[row.label] = (labels[row.label] ?? 0) + 1;
@@ -108,8 +108,8 @@ function describe(value: unknown): string {
 }
 
 function checkText(value: unknown, line: number, fields: Fields): string {
-  if (typeof value !== 'string') throw new DataError(`text must be a string, got ${describe(value)}`, fields.file, line, fields.textField);
-  if (value.trim().length === 0) throw new DataError('text is empty', fields.file, line, fields.textField);
+  if (typeof value !== 'string') throw new DataError(`text must be a string, got ${describe(value)}`, { file: fields.file, line, field: fields.textField });
+  if (value.trim().length === 0) throw new DataError('text is empty', { file: fields.file, line, field: fields.textField });
   return value;
 }
 
@@ -123,29 +123,29 @@ function readJsonLines(content: string, fields: Fields): LabelledRow[] {
     try {
       value = JSON.parse(source);
     } catch (error) {
-      throw new DataError(`malformed JSON (${(error as Error).message})`, fields.file, line);
+      throw new DataError(`malformed JSON (${(error as Error).message})`, { file: fields.file, line });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new DataError(`row must be a JSON object, got ${describe(value)}`, fields.file, line);
+      throw new DataError(`row must be a JSON object, got ${describe(value)}`, { file: fields.file, line });
     }
     const record = value as Record<string, unknown>;
     const available = () => `available fields: ${Object.keys(record).map((key) => `"${key}"`).join(', ') || 'none'}`;
-    if (!(fields.textField in record)) throw new DataError(`missing text field (${available()})`, fields.file, line, fields.textField);
+    if (!(fields.textField in record)) throw new DataError(`missing text field (${available()})`, { file: fields.file, line, field: fields.textField });
     const text = checkText(record[fields.textField], line, fields);
     let label: string | null = null;
     const rawLabel = record[fields.labelField];
     if (rawLabel === undefined || rawLabel === null) {
       if (fields.requireLabel) {
-        throw new DataError(rawLabel === null ? 'label is null' : `missing label field (${available()})`, fields.file, line, fields.labelField);
+        throw new DataError(rawLabel === null ? 'label is null' : `missing label field (${available()})`, { file: fields.file, line, field: fields.labelField });
       }
     } else if (typeof rawLabel === 'string') {
       if (rawLabel.trim().length > 0) label = rawLabel;
-      else if (fields.requireLabel) throw new DataError('label is empty', fields.file, line, fields.labelField);
+      else if (fields.requireLabel) throw new DataError('label is empty', { file: fields.file, line, field: fields.labelField });
     } else if (typeof rawLabel === 'number' && Number.isInteger(rawLabel)) {
       // Integer class ids and their string form name the same class.
       label = String(rawLabel);
     } else {
-      throw new DataError(`label must be a string or an integer, got ${typeof rawLabel === 'number' ? rawLabel : describe(rawLabel)}`, fields.file, line, fields.labelField);
+      throw new DataError(`label must be a string or an integer, got ${typeof rawLabel === 'number' ? rawLabel : describe(rawLabel)}`, { file: fields.file, line, field: fields.labelField });
     }
     rows.push({ text, label, line });
   });
@@ -193,7 +193,7 @@ function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): 
   } catch (error) {
     const line = lineAt(bytes, skipLineBreaks(bytes, records.at(-1)?.end ?? 0), cache);
     const message = (error as Error).message.replace(/ at line \d+\.?$/, '');
-    throw new DataError(`malformed ${delimiter === ',' ? 'CSV' : 'TSV'} record starting on this line: ${message}`, fields.file, line);
+    throw new DataError(`malformed ${delimiter === ',' ? 'CSV' : 'TSV'} record starting on this line: ${message}`, { file: fields.file, line });
   }
   let previousEnd = 0;
   const located = records.map(({ record, end }) => {
@@ -206,24 +206,24 @@ function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): 
   const columns = header!.record;
   const seen = new Set<string>();
   for (const name of columns) {
-    if (seen.has(name)) throw new DataError(`duplicate column "${name}" in the header`, fields.file, header!.line);
+    if (seen.has(name)) throw new DataError(`duplicate column "${name}" in the header`, { file: fields.file, line: header!.line });
     seen.add(name);
   }
   const listColumns = () => `available columns: ${columns.map((name) => `"${name}"`).join(', ')}`;
   const textIndex = columns.indexOf(fields.textField);
-  if (textIndex < 0) throw new DataError(`missing text column (${listColumns()})`, fields.file, header!.line, fields.textField);
+  if (textIndex < 0) throw new DataError(`missing text column (${listColumns()})`, { file: fields.file, line: header!.line, field: fields.textField });
   const labelIndex = columns.indexOf(fields.labelField);
   if (labelIndex < 0 && fields.requireLabel) {
-    throw new DataError(`missing label column (${listColumns()})`, fields.file, header!.line, fields.labelField);
+    throw new DataError(`missing label column (${listColumns()})`, { file: fields.file, line: header!.line, field: fields.labelField });
   }
   return body.map(({ record, line }) => {
     if (record.length !== columns.length) {
-      throw new DataError(`expected ${columns.length} columns as in the header, found ${record.length}`, fields.file, line);
+      throw new DataError(`expected ${columns.length} columns as in the header, found ${record.length}`, { file: fields.file, line });
     }
     const text = checkText(record[textIndex], line, fields);
     let label: string | null = labelIndex < 0 ? null : record[labelIndex]!;
     if (label !== null && label.trim().length === 0) {
-      if (fields.requireLabel) throw new DataError('label is empty', fields.file, line, fields.labelField);
+      if (fields.requireLabel) throw new DataError('label is empty', { file: fields.file, line, field: fields.labelField });
       label = null;
     }
     return { text, label, line };

@@ -11,7 +11,7 @@
  * decay is 1e-2; ours is 0 to match the CLI, so decay only happens when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../core/errors.js';
 import { isNoDecayParameter } from './decay.js';
 import { SlotStore, checkNonNegative, checkState, checkStepArguments } from './slots.js';
 import type { NamedVariable, Optimizer, OptimizerState } from './types.js';

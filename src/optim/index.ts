@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { AdamW } from './adamw.js';
 import { SGD } from './sgd.js';
 import type { Optimizer } from './types.js';

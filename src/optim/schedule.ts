@@ -4,7 +4,7 @@
  * `get_cosine_schedule_with_warmup(num_cycles=0.5)` used through `LambdaLR`: the LR of optimizer
  * step s (0-based) is lr × lrMultiplier(kind, s, warmupSteps, totalSteps).
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { ScheduleKind } from './types.js';
 
 export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['constant', 'linear', 'cosine'];

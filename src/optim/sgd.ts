@@ -11,7 +11,7 @@
  * every parameter unless param groups say otherwise; this mirrors the HF Trainer's groups).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { isNoDecayParameter } from './decay.js';
 import { SlotStore, checkNonNegative, checkState, checkStepArguments } from './slots.js';
 import type { NamedVariable, Optimizer, OptimizerState } from './types.js';

@@ -5,7 +5,7 @@
  * save/restore round trip is exact even for slots not yet materialised.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../core/errors.js';
 import type { NamedVariable, OptimizerState } from './types.js';
 
 export class SlotStore {

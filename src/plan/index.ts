@@ -1,6 +1,6 @@
 export type { EpochPlan, PlanOptions, RemainderPolicy, Window } from './types.js';
 export { REMAINDER_POLICIES } from './types.js';
-export { createRng, deriveSeed, epochPermutation } from './permutation.js';
+export { epochPermutation } from './permutation.js';
 export { planEpoch, stepsPerEpoch, validatePlanOptions, windowSizes } from './plan.js';
 export { EpochLedger, LedgerError, formatLedgerLine } from './ledger.js';
 export type { EpochLedgerJSON, EpochSummary, WindowRecordJSON } from './ledger.js';

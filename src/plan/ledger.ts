@@ -3,7 +3,7 @@
  * can prove (and report) that every sample was trained on exactly once, dropped by `drop`,
  * or skipped by an overflowing loss scaler — never silently lost.
  */
-import { CheckpointError, MicrobatchError } from '../errors.js';
+import { CheckpointError, MicrobatchError } from '../core/errors.js';
 import type { EpochPlan } from './types.js';
 
 /** The ledger was used inconsistently (a window recorded twice, an unknown window) or does not add up. */

@@ -2,7 +2,7 @@
  * The epoch planner (DESIGN §3): a seeded permutation cut into windows (one optimizer step
  * each) by the remainder policy, and each window cut into micro-batches.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { epochPermutation } from './permutation.js';
 import { REMAINDER_POLICIES, type EpochPlan, type PlanOptions, type RemainderPolicy, type Window } from './types.js';
 

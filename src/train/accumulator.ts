@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // cannot be loaded by Node); the tfjs-layers Node bundle registers all of them, in the global
 // registry every copy of tfjs-core shares. Without it every backward fails.
 import '@tensorflow/tfjs-layers';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { NamedVariable } from '../optim/types.js';
 import type { TrainableModel } from './types.js';
 

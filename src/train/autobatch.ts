@@ -8,7 +8,7 @@
  * activations of one micro-batch at the longest sequence, plus the optimizer's slots.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { GradientAccumulator } from './accumulator.js';
 import type { TrainableModel } from './types.js';
 

@@ -2,7 +2,7 @@
  * Gradient clipping by global L2 norm, as `torch.nn.utils.clip_grad_norm_` (DESIGN §4 step 3).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 
 export interface ClipResult {
   /** The total L2 norm over all gradients before clipping (Inf or NaN if a gradient is not finite). */

@@ -10,11 +10,10 @@
  * applied steps only.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, ConfigError, DataError } from '../errors.js';
+import { CheckpointError, ConfigError, DataError } from '../core/errors.js';
 import { lrMultiplier, validateSchedule, type Optimizer, type ScheduleKind } from '../optim/index.js';
 import {
   EpochLedger,
-  deriveSeed,
   planEpoch,
   stepsPerEpoch,
   validatePlanOptions,
@@ -22,6 +21,7 @@ import {
   type RemainderPolicy,
   type Window,
 } from '../plan/index.js';
+import { deriveSeed } from '../core/random.js';
 import { GradientAccumulator } from './accumulator.js';
 import { clipByGlobalNorm } from './clip.js';
 import { localEngine } from './engine.js';

@@ -4,7 +4,7 @@
  * typing), so any LayersModel-like object works and no tfjs-layers class is referenced.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { NamedVariable } from '../optim/types.js';
 import type { TrainableModel } from './types.js';
 

@@ -8,7 +8,7 @@
  * computed on exactly the main thread's parameters.
  */
 import { WorkerPool } from '../backend/pool.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { accumulateWindow } from './accumulator.js';
 import type { ReplicaOptions, ShareResult } from './replica.js';
 export { parameterSums } from './replica.js';

@@ -12,7 +12,7 @@
  * the non-finite check catches overflowing gradients, skipping or retrying the window instead
  * of writing Inf/NaN into the weights. The scaler is disabled by default.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { LossScalerState, OverflowPolicy } from './types.js';
 
 export interface LossScalerOptions {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { useBackend } from '../helpers/backend.js';
 import { productAndGrads, type MatMulCase } from '../helpers/matmul.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { fastKernelsInstalled, installFastKernels, uninstallFastKernels } from '../../src/backend/index.js';
 import {
   installNativeMatMul,

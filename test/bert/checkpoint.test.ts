@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CheckpointError, ConfigError } from '../../src/errors.js';
+import { CheckpointError, ConfigError } from '../../src/core/errors.js';
 import { loadBertCheckpoint, saveBertCheckpoint } from '../../src/bert/checkpoint.js';
 import type { EncodedExample } from '../../src/bert/model.js';
-import { parseSafetensors } from '../../src/bert/safetensors.js';
+import { parseSafetensors } from '../../src/core/safetensors.js';
 import { useBackend } from '../helpers/backend.js';
 import { makeTinyCheckpoint } from './fixtures.js';
 

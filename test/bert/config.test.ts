@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { CheckpointError } from '../../src/errors.js';
+import { CheckpointError } from '../../src/core/errors.js';
 import { BERT_CONFIG_DEFAULTS, parseBertConfig, serializeBertConfig } from '../../src/bert/config.js';
 import { tinyConfigJson } from './fixtures.js';
 

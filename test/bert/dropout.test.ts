@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { dropoutMask } from '../../src/bert/model.js';
 import { useBackend } from '../helpers/backend.js';
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseBertConfig, serializeBertConfig, type BertConfig } from '../../src/bert/config.js';
 import { BertForSequenceClassification } from '../../src/bert/model.js';
-import type { F32Tensor } from '../../src/bert/safetensors.js';
+import type { F32Tensor } from '../../src/core/safetensors.js';
 import { bertParameterSpecs } from '../../src/bert/weights.js';
 
 /** A small uncased WordPiece vocabulary (special tokens first, as in bert-base-uncased). */

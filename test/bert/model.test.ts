@@ -1,10 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DataError } from '../../src/errors.js';
+import { ConfigError, DataError } from '../../src/core/errors.js';
 import type { BertConfig } from '../../src/bert/config.js';
 import { activation, BertForSequenceClassification, mixSeed, type EncodedExample } from '../../src/bert/model.js';
-import type { F32Tensor } from '../../src/bert/safetensors.js';
+import type { F32Tensor } from '../../src/core/safetensors.js';
 import { bertParameterSpecs } from '../../src/bert/weights.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
 import { randomWeights, tinyConfig } from './fixtures.js';

@@ -1,8 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CheckpointError } from '../../src/errors.js';
-import { MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors, type F32Tensor } from '../../src/bert/safetensors.js';
+import { CheckpointError } from '../../src/core/errors.js';
+import { MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors, type F32Tensor } from '../../src/core/safetensors.js';
 import { f32Bytes, rawSafetensors, type RawTensor } from './fixtures.js';
 
 function tensorMap(entries: [string, RawTensor][]): Map<string, RawTensor> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { tempDir as makeTempDir } from '../helpers/tempdir.js';
 import { BertTokenizer, isChineseChar, isPunctuation } from '../../src/bert/tokenizer.js';
-import { CheckpointError, ConfigError } from '../../src/errors.js';
+import { CheckpointError, ConfigError } from '../../src/core/errors.js';
 
 // Expected outputs below follow HF BertTokenizer's algorithm (tokenization_bert.py) step by step.
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { CheckpointError } from '../../src/errors.js';
-import type { SafetensorsTensor } from '../../src/bert/safetensors.js';
+import { CheckpointError } from '../../src/core/errors.js';
+import type { SafetensorsTensor } from '../../src/core/safetensors.js';
 import { bertParameterSpecs, canonicalTensorName, internalShape, selectCheckpointTensors, transpose2d } from '../../src/bert/weights.js';
 import { tinyConfig } from './fixtures.js';
 

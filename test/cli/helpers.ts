@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
-import { parseSafetensors } from '../../src/bert/safetensors.js';
+import { parseSafetensors } from '../../src/core/safetensors.js';
 export { tempDir } from '../helpers/tempdir.js';
 import { makeTinyCheckpoint, type TinyCheckpointOptions } from '../bert/fixtures.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';

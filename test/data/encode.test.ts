@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { BertTokenizer } from '../../src/bert/tokenizer.js';
 import { buildLabelMap, encodeRows, lengthStats, type LabelledData } from '../../src/data/index.js';
-import { DataError } from '../../src/errors.js';
+import { DataError } from '../../src/core/errors.js';
 
 const tokenizer = BertTokenizer.fromVocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'good', 'bad', 'film', 'very', '!']);
 

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { buildLabelMap, type LabelledData } from '../../src/data/index.js';
-import { DataError } from '../../src/errors.js';
+import { DataError } from '../../src/core/errors.js';
 
 function data(labels: (string | null)[]): LabelledData {
   const rows = labels.map((label, index) => ({ text: `row ${index}`, label, line: index + 2 }));

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tempdir.js';
 import { readLabelledFile, type ReadOptions } from '../../src/data/index.js';
-import { DataError } from '../../src/errors.js';
+import { DataError } from '../../src/core/errors.js';
 
 const dir = tempDir('data');
 

@@ -2,9 +2,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
-import { CheckpointError, ConfigError } from '../../src/errors.js';
+import { CheckpointError, ConfigError } from '../../src/core/errors.js';
 import { AdamW, SGD, createOptimizer, isNoDecayParameter, type NamedVariable, type Optimizer, type OptimizerState } from '../../src/optim/index.js';
-import { createRng } from '../../src/plan/index.js';
+import { createRng } from '../../src/core/random.js';
 
 /** Parameter names and shapes like a small BERT: two decay, three exempt (bias, LayerNorm, old-style gamma). */
 const SHAPES: Record<string, number[]> = {

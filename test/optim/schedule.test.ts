@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { SCHEDULE_KINDS, lrMultiplier, validateSchedule, type ScheduleKind } from '../../src/optim/index.js';
 
 const close = (actual: number, expected: number, label: string): void => {

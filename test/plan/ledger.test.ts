@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CheckpointError } from '../../src/errors.js';
+import { CheckpointError } from '../../src/core/errors.js';
 import { EpochLedger, LedgerError, formatLedgerLine, planEpoch, type EpochPlan, type RemainderPolicy } from '../../src/plan/index.js';
 
 const plan110 = (remainder: RemainderPolicy = 'step', epoch = 0): EpochPlan => planEpoch({ size: 110, microBatch: 8, batch: 32, epoch, seed: 3, remainder });

@@ -1,8 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError } from '../../src/errors.js';
-import { createRng, deriveSeed, epochPermutation } from '../../src/plan/index.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { createRng, deriveSeed } from '../../src/core/random.js';
+import { epochPermutation } from '../../src/plan/index.js';
 
 test('createRng: deterministic, uniform in [0, 1), different seeds differ', () => {
   const draw = (seed: number, count: number): number[] => {

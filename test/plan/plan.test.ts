@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { planEpoch, stepsPerEpoch, validatePlanOptions, windowSizes, type PlanOptions, type RemainderPolicy } from '../../src/plan/index.js';
 
 test('DESIGN §3 table: N = 110, batch 32', () => {

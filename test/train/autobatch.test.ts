@@ -5,7 +5,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { BertForSequenceClassification, type EncodedExample } from '../../src/bert/model.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { chooseMicroBatch, formatBytes, measureMicroBatchPeak, type AutoMicroBatchOptions } from '../../src/train/autobatch.js';
 import { tinyConfig } from '../bert/fixtures.js';
 import { useBackend } from '../helpers/backend.js';

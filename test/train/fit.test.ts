@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, ConfigError, DataError } from '../../src/errors.js';
+import { CheckpointError, ConfigError, DataError } from '../../src/core/errors.js';
 import { createOptimizer, lrMultiplier } from '../../src/optim/index.js';
 import {
   accumulateWindow,

@@ -3,7 +3,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { fit, fromLayersModel, type LayersSample } from '../../src/train/index.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedVariable } from '../../src/optim/index.js';
-import { createRng } from '../../src/plan/index.js';
+import { createRng } from '../../src/core/random.js';
 import type { TrainableModel } from '../../src/train/index.js';
 
 export interface Regression {

@@ -7,7 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { createOptimizer, type NamedVariable } from '../../src/optim/index.js';
 import { fit, LossScaler, type LossScalerOptions, type MicroBatchEvent, type StepEvent, type TrainableModel } from '../../src/train/index.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';

@@ -6,7 +6,7 @@
  * implementation (`Metadata::validate`) runs on the header before any tensor memory is allocated,
  * and the errors name the file and the tensor.
  */
-import { CheckpointError } from '../errors.js';
+import { CheckpointError } from './errors.js';
 
 /** Same limit as the Rust library (`MAX_HEADER_SIZE`). */
 export const MAX_HEADER_BYTES = 100_000_000;

@@ -1,0 +1,137 @@
+/**
+ * The one seeded random module: epoch permutations, parameter initialisation, dropout masks and
+ * masked-LM masks all draw from here, so the same (seed, position) gives the same numbers on
+ * every platform and backend, in Node and in a browser.
+ *
+ * Generator: mulberry32 (Tommy Ettinger, public domain), a 32-bit-state PRNG that passes
+ * gjrand/PractRand up to its period for this use. Streams are keyed by `deriveSeed(...)` of the
+ * position they serve (seed, epoch, window, micro-batch, sample, site …), never by call order.
+ */
+import { ConfigError } from './errors.js';
+
+/** A stream of uniform 32-bit integers; `nextUint32()` advances it. */
+export class RandomStream {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = toUint32(seed);
+  }
+
+  nextUint32(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  uniform(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Uniform in (0, 1): never 0, so log() is finite. */
+  uniformOpen(): number {
+    return (this.nextUint32() + 0.5) / 4294967296;
+  }
+
+  /** Standard normal (Box–Muller, one value per two uniforms). */
+  normal(): number {
+    return Math.sqrt(-2 * Math.log(this.uniformOpen())) * Math.cos(2 * Math.PI * this.uniformOpen());
+  }
+
+  /** An integer in [0, bound) (bound ≤ 2^32; modulo bias below bound / 2^32). */
+  below(bound: number): number {
+    return Math.floor(this.uniform() * bound);
+  }
+}
+
+/** A function giving uniform numbers in [0, 1) from `seed` (a RandomStream's `uniform`). */
+export function createRng(seed: number): () => number {
+  const stream = new RandomStream(seed);
+  return () => stream.uniform();
+}
+
+/**
+ * A well-mixed unsigned 32-bit hash of a sequence of numbers (e.g. seed, epoch, window,
+ * micro-batch). Each part is hashed by its full float64 bit pattern, so 1 and 1.5, or
+ * 2^32 and 0, give different seeds; -0 is treated as 0. Mixing is MurmurHash3's
+ * multiply-rotate step followed by its fmix32 finaliser; the part count is folded in so
+ * (a) and (a, 0) differ.
+ */
+export function deriveSeed(...parts: number[]): number {
+  let hash = 0x9e3779b9;
+  for (const part of parts) {
+    PART_BYTES.setFloat64(0, part === 0 ? 0 : part, true);
+    hash = mixWord(hash, PART_BYTES.getUint32(0, true));
+    hash = mixWord(hash, PART_BYTES.getUint32(4, true));
+  }
+  hash ^= parts.length;
+  return fmix32(hash);
+}
+
+/** Fisher–Yates (Durstenfeld) shuffle of `values` in place, driven by `stream`. */
+export function shuffleInPlace<T>(values: T[], stream: RandomStream): T[] {
+  for (let i = values.length - 1; i > 0; i--) {
+    // With 32-bit uniforms the modulo bias of floor(u·(i+1)) is below (i+1)/2^32: negligible
+    // for dataset sizes this library targets.
+    const j = stream.below(i + 1);
+    const held = values[i]!;
+    values[i] = values[j]!;
+    values[j] = held;
+  }
+  return values;
+}
+
+/** `size` values of normal(0, std) from `seed` (HF `_init_weights`' normal_(0, initializer_range)). */
+export function normalValues(size: number, std: number, seed: number): Float32Array {
+  const stream = new RandomStream(seed);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = stream.normal() * std;
+  return values;
+}
+
+/**
+ * Fills `mask` with an inverted-dropout multiplier: 0 with probability `rate`, else
+ * 1/(1 − rate), from the stream of `seed`. One pass in JavaScript: the same mask for the same
+ * seed everywhere, and cheaper than TF.js's seeded randomUniform plus compare and scale kernels.
+ */
+export function fillDropoutMask(mask: Float32Array, rate: number, seed: number): Float32Array {
+  checkProbability('dropout rate', rate);
+  const kept = 1 / (1 - rate);
+  // A 32-bit draw below this is a drop: P = rate (to 2^-32).
+  const dropBelow = rate * 4294967296;
+  const stream = new RandomStream(seed);
+  for (let i = 0; i < mask.length; i++) mask[i] = stream.nextUint32() < dropBelow ? 0 : kept;
+  return mask;
+}
+
+export function checkProbability(field: string, value: number): void {
+  if (!(value >= 0 && value < 1)) throw new ConfigError(`must be a probability in [0, 1), got ${value}`, { field });
+}
+
+// Explicit little-endian access keeps seeds identical on every platform.
+const PART_BYTES = new DataView(new ArrayBuffer(8));
+
+function toUint32(value: number): number {
+  return Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? value : deriveSeed(value);
+}
+
+function mixWord(hash: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  let h = hash ^ k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+}
+
+function fmix32(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
