@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// TF.js's gradient functions, for the autodiff of lossSum (microbatch/node registers them too).
+import '@tensorflow/tfjs-layers';
 import {
   EpochLedger,
   GradientAccumulator,
@@ -45,16 +47,14 @@ export function ownLoop(features: number[][], labels: number[], epochs: number):
       const itemCount = window.samples.length; // |I(W)|, known before the window's first backward
       let windowLossSum = 0;
       for (const micro of window.microBatches) windowLossSum += accumulator.accumulate(() => lossSum(micro), itemCount);
-      const { grads } = clipByGlobalNorm(accumulator.gradients(), 1.0); // once per window
-      optimizer.step(params, grads, 0.05 * lrMultiplier('linear', step++, 0, totalSteps));
-      tf.dispose(grads);
-      accumulator.zero();
+      clipByGlobalNorm(accumulator.gradients, 1.0); // once per window, in place
+      optimizer.step(accumulator.hostParameters(), 0.05 * lrMultiplier('linear', step++, 0, totalSteps));
+      accumulator.finishStep(); // the new values into w and b, the gradients to zero
       ledger.recordStep(window.index, windowLossSum, itemCount);
     }
     ledger.verify(); // throws unless every sample was used exactly once
     ledgerLines.push(formatLedgerLine(ledger.summary(), size)); // "epoch 1: 110/110 samples in 4 steps [32, 32, 32, 14]"
   }
-  accumulator.dispose();
   optimizer.dispose();
   tf.dispose([w, b]);
   return ledgerLines;

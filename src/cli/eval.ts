@@ -1,8 +1,11 @@
 import { Command } from 'commander';
-import { selectBackend } from '../backend/select.js';
-import { buildLabelMap, encodeRows, readLabelledFile } from '../data/index.js';
-import { formatConfusion } from '../train/metrics.js';
-import { evaluateClassifier, loadClassifier } from '../train/evaluate.js';
+import { buildLabelMap, encodeRows } from '../app/data/index.js';
+import { evaluateClassifier } from '../app/evaluate.js';
+import { formatConfusion } from '../app/metrics/classification.js';
+import { selectBackend } from '../node/backend.js';
+import { readLabelledFile } from '../node/files.js';
+import { loadTrainedModel } from '../node/models.js';
+import type { SequenceClassifier } from '../tasks/model.js';
 import { BACKEND_CHOICES, choiceOption, positiveInteger } from './options.js';
 
 interface EvalFlags {
@@ -23,16 +26,16 @@ export function evalCommand(): Command {
     .requiredOption('--data <file>', 'labelled data: JSONL, CSV or TSV')
     .option('--text-field <name>', 'text column/field', 'text')
     .option('--label-field <name>', 'label column/field', 'label')
-    .option('--max-length <n>', 'tokens per sample including [CLS] and [SEP]', positiveInteger, 128)
+    .option('--max-length <n>', 'tokens per sample including the special tokens', positiveInteger, 128)
     .option('--batch-size <n>', 'samples per forward pass', positiveInteger, 32)
     .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
     .option('--json', 'print the full report as one JSON line')
     .action(async (flags: EvalFlags) => {
       // Inputs are checked before anything is printed, so bad input fails with one line.
-      const data = readLabelledFile(flags.data, { textField: flags.textField, labelField: flags.labelField });
+      const data = await readLabelledFile(flags.data, { textField: flags.textField, labelField: flags.labelField });
       const notices: string[] = [];
       await selectBackend(flags.backend, { log: (line) => notices.push(line) });
-      const { model, tokenizer, labels } = await loadClassifier(flags.model);
+      const { model, tokenizer, labels } = await loadTrainedModel<SequenceClassifier>(flags.model, 'sequence-classification');
       try {
         const { label2id } = buildLabelMap(data, labels);
         const examples = encodeRows(data, tokenizer, { maxLength: flags.maxLength, label2id });

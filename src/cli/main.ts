@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { MicrobatchError } from '../core/errors.js';
+import { isOutOfMemory } from '../node/memory.js';
+import { describeError } from './errors.js';
 import { evalCommand } from './eval.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
@@ -8,7 +10,7 @@ import { trainCommand } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command('microbatch')
-    .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT text classifiers with an effective batch larger than memory allows.')
+    .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand()]) {
@@ -19,8 +21,9 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; returns the process exit code (0 ok, 1 bad input or failure, 2 usage error). */
 export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -28,7 +31,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof MicrobatchError) {
-      process.stderr.write(`microbatch: error: ${error.message}\n`);
+      process.stderr.write(`microbatch: error: ${describeError(error, program)}\n`);
+      return 1;
+    }
+    if (isOutOfMemory(error)) {
+      process.stderr.write('microbatch: error: out of memory: use a smaller --micro-batch (the result does not depend on it), or --micro-batch auto\n');
       return 1;
     }
     const message = error instanceof Error ? (process.env.MICROBATCH_DEBUG ? error.stack : error.message) : String(error);

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
-import { readLabelledFile } from '../data/index.js';
+import { readLabelledFile } from '../node/files.js';
 import { planEpoch, stepsPerEpoch, type RemainderPolicy } from '../plan/index.js';
 import { positiveInteger, nonNegativeInteger, choiceOption } from './options.js';
 import { describePlan } from '../plan/describe.js';

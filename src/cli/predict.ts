@@ -1,9 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
-import { selectBackend } from '../backend/select.js';
-import { readLabelledFile } from '../data/index.js';
-import { loadClassifier, predictClassifier } from '../train/evaluate.js';
+import { predictClassifier } from '../app/evaluate.js';
+import { selectBackend } from '../node/backend.js';
+import { readLabelledFile } from '../node/files.js';
+import { loadTrainedModel } from '../node/models.js';
+import type { SequenceClassifier } from '../tasks/model.js';
 import { BACKEND_CHOICES, choiceOption, positiveInteger } from './options.js';
 
 interface PredictFlags {
@@ -23,17 +25,17 @@ export function predictCommand(): Command {
     .requiredOption('--data <file>', 'texts to classify: JSONL, CSV or TSV (a label field is not needed)')
     .option('--output <file>', 'write the JSONL here instead of standard output')
     .option('--text-field <name>', 'text column/field', 'text')
-    .option('--max-length <n>', 'tokens per sample including [CLS] and [SEP]', positiveInteger, 128)
+    .option('--max-length <n>', 'tokens per sample including the special tokens', positiveInteger, 128)
     .option('--batch-size <n>', 'samples per forward pass', positiveInteger, 32)
     .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
     .action(async (flags: PredictFlags) => {
       // The data is checked before anything is printed, so bad input fails with one line.
-      const data = readLabelledFile(flags.data, { textField: flags.textField, requireLabel: false });
+      const data = await readLabelledFile(flags.data, { textField: flags.textField, requireLabel: false });
       await selectBackend(flags.backend, { log: (line) => process.stderr.write(line + '\n') });
-      const { model, tokenizer, labels } = await loadClassifier(flags.model);
+      const { model, tokenizer, labels } = await loadTrainedModel<SequenceClassifier>(flags.model, 'sequence-classification');
       try {
-        const examples = data.rows.map((row) => ({ ids: tokenizer.encode(row.text, { maxLength: flags.maxLength }).ids, label: 0 }));
-        const predictions = predictClassifier(model, examples, flags.batchSize);
+        const inputs = data.rows.map((row) => tokenizer.encode(row.text, { maxLength: flags.maxLength }));
+        const predictions = predictClassifier(model, inputs, flags.batchSize);
         const lines = data.rows.map((row, i) =>
           JSON.stringify({
             line: row.line,

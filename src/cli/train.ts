@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { formatLedgerLine } from '../plan/index.js';
-import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings, type FinetuneSummary } from '../train/finetune.js';
+import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings, type FinetuneSummary } from '../node/finetune.js';
 import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability } from './options.js';
 import { createProgress } from './progress.js';
 

@@ -1,5 +1,6 @@
 /**
- * AdamW with `torch.optim.AdamW` semantics (single-tensor implementation, amsgrad off):
+ * AdamW with `torch.optim.AdamW` semantics (single-tensor implementation, amsgrad off), on host
+ * arrays, every operation rounded to float32 in this order:
  *
  *     p ← p · (1 − lr·wd)                    decoupled decay, applied first, skipped for no-decay names
  *     m ← m + (g − m)(1 − β1)                torch's lerp_
@@ -7,14 +8,17 @@
  *     denom ← sqrt(v) / sqrt(1 − β2^t) + eps
  *     p ← p + (−lr / (1 − β1^t)) · m / denom
  *
+ * Scalars are float32 too (as TF.js and torch use them on float32 tensors). A native kernel
+ * registered as the host `adamw` (src/core/host.ts) must give bit-identical results.
+ *
  * Defaults: betas (0.9, 0.999), eps 1e-8, weightDecay 0 — note torch's own default weight
  * decay is 1e-2; ours is 0 to match the CLI, so decay only happens when asked for.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError } from '../core/errors.js';
+import { hostKernels, type AdamWKernelArgs } from '../core/host.js';
 import { isNoDecayParameter } from './decay.js';
 import { SlotStore, checkNonNegative, checkState, checkStepArguments } from './slots.js';
-import type { NamedVariable, Optimizer, OptimizerState } from './types.js';
+import type { HostParameter, Optimizer, OptimizerState } from './types.js';
 
 export interface AdamWOptions {
   /** Decoupled weight decay (≥ 0). Default 0. */
@@ -26,6 +30,28 @@ export interface AdamWOptions {
 }
 
 const ADAMW_SLOTS = ['m', 'v'] as const;
+const f32 = Math.fround;
+
+/** One AdamW update of `param` in place: the reference every native kernel is held to. */
+export function adamwUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, args: AdamWKernelArgs): void {
+  const decay = f32(args.decayFactor);
+  const oneMinusBeta1 = f32(1 - args.beta1);
+  const beta2 = f32(args.beta2);
+  const oneMinusBeta2 = f32(1 - args.beta2);
+  const correction = f32(args.biasCorrection2Sqrt);
+  const eps = f32(args.eps);
+  const negativeStep = f32(-args.stepSize);
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    const p = decay === 1 ? param[i]! : f32(param[i]! * decay);
+    const nextM = f32(m[i]! + f32(f32(g - m[i]!) * oneMinusBeta1));
+    const nextV = f32(f32(v[i]! * beta2) + f32(f32(g * g) * oneMinusBeta2));
+    const denom = f32(f32(f32(Math.sqrt(nextV)) / correction) + eps);
+    m[i] = nextM;
+    v[i] = nextV;
+    param[i] = f32(p + f32(f32(nextM * negativeStep) / denom));
+  }
+}
 
 export class AdamW implements Optimizer {
   readonly kind = 'adamw';
@@ -41,32 +67,29 @@ export class AdamW implements Optimizer {
     this.eps = options.eps ?? 1e-8;
     checkNonNegative('weightDecay', this.weightDecay);
     checkNonNegative('eps', this.eps);
-    if (!Array.isArray(this.betas) || this.betas.length !== 2) throw new ConfigError(`betas must be a pair of numbers, got ${String(this.betas)}`);
+    if (!Array.isArray(this.betas) || this.betas.length !== 2) throw new ConfigError(`must be a pair of numbers, got ${String(this.betas)}`, { field: 'betas' });
     for (const [index, beta] of this.betas.entries()) {
-      if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) throw new ConfigError(`betas[${index}] must be in [0, 1), got ${String(beta)}`);
+      if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) throw new ConfigError(`must be in [0, 1), got ${String(beta)}`, { field: `betas[${index}]` });
     }
   }
 
-  step(params: readonly NamedVariable[], grads: readonly tf.Tensor[], lr: number): void {
-    checkStepArguments(params, grads, lr);
+  step(params: readonly HostParameter[], lr: number): void {
+    checkStepArguments(params, lr);
     const [beta1, beta2] = this.betas;
     const step = this.stepCount + 1;
-    const stepSize = lr / (1 - beta1 ** step);
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
     const moments = params.map((param) => this.moments(param));
+    const kernel = hostKernels()?.adamw ?? adamwUpdate;
     for (const [index, param] of params.entries()) {
-      const grad = grads[index]!;
       const { m, v } = moments[index]!;
       const decays = this.weightDecay > 0 && !isNoDecayParameter(param.name);
-      tf.tidy(() => {
-        const decayed = decays ? tf.mul(param.variable, 1 - lr * this.weightDecay) : param.variable;
-        const nextM = tf.add(m, tf.mul(tf.sub(grad, m), 1 - beta1));
-        const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.mul(grad, grad), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(nextV), biasCorrection2Sqrt), this.eps);
-        const nextParam = tf.add(decayed, tf.div(tf.mul(nextM, -stepSize), denom));
-        m.assign(nextM);
-        v.assign(nextV);
-        param.variable.assign(nextParam);
+      kernel(param.values, param.grad, m, v, {
+        lr,
+        beta1,
+        beta2,
+        eps: this.eps,
+        decayFactor: decays ? 1 - lr * this.weightDecay : 1,
+        stepSize: lr / (1 - beta1 ** step),
+        biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** step),
       });
     }
     this.stepCount = step;
@@ -81,13 +104,17 @@ export class AdamW implements Optimizer {
     this.slots.load(state.slots, ADAMW_SLOTS);
   }
 
+  stateBytes(): number {
+    return this.slots.bytes();
+  }
+
   dispose(): void {
     this.slots.dispose();
     this.stepCount = 0;
   }
 
   /** The parameter's (m, v), zeros on its first step; every parameter must take part from step 1. */
-  private moments(param: NamedVariable): { m: tf.Variable; v: tf.Variable } {
+  private moments(param: HostParameter): { m: Float32Array; v: Float32Array } {
     const m = this.slots.find(param, 'm');
     const v = this.slots.find(param, 'v');
     if (m !== undefined && v !== undefined) return { m, v };
@@ -97,8 +124,8 @@ export class AdamW implements Optimizer {
       throw new ConfigError(`parameter ${param.name} has no AdamW state although ${this.stepCount} steps were taken: every parameter must be updated from the first step`);
     }
     return {
-      m: this.slots.create(param.name, 'm', tf.zerosLike(param.variable)),
-      v: this.slots.create(param.name, 'v', tf.zerosLike(param.variable)),
+      m: this.slots.create(param.name, 'm', new Float32Array(param.values.length)),
+      v: this.slots.create(param.name, 'v', new Float32Array(param.values.length)),
     };
   }
 }

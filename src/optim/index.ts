@@ -3,7 +3,7 @@ import { AdamW } from './adamw.js';
 import { SGD } from './sgd.js';
 import type { Optimizer } from './types.js';
 
-export type { NamedVariable, Optimizer, OptimizerState, ScheduleKind } from './types.js';
+export type { HostParameter, Optimizer, OptimizerState, ScheduleKind } from './types.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { isNoDecayParameter } from './decay.js';

@@ -1,5 +1,6 @@
 /**
- * SGD with `torch.optim.SGD` semantics (single-tensor implementation):
+ * SGD with `torch.optim.SGD` semantics (single-tensor implementation), on host arrays, every
+ * operation rounded to float32:
  *
  *     d ← g + wd·p                            coupled weight decay, skipped for no-decay names
  *     b ← d on a parameter's first step, else momentum·b + (1 − dampening)·d
@@ -10,11 +11,10 @@
  * LayerNorm parameters get no weight decay, the same name rule as AdamW (torch itself decays
  * every parameter unless param groups say otherwise; this mirrors the HF Trainer's groups).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../core/errors.js';
 import { isNoDecayParameter } from './decay.js';
 import { SlotStore, checkNonNegative, checkState, checkStepArguments } from './slots.js';
-import type { NamedVariable, Optimizer, OptimizerState } from './types.js';
+import type { HostParameter, Optimizer, OptimizerState } from './types.js';
 
 export interface SGDOptions {
   /** Momentum factor (≥ 0). Default 0: plain SGD, no state. */
@@ -28,6 +28,7 @@ export interface SGDOptions {
 }
 
 const SGD_SLOTS = ['momentum'] as const;
+const f32 = Math.fround;
 
 export class SGD implements Optimizer {
   readonly kind = 'sgd';
@@ -46,31 +47,32 @@ export class SGD implements Optimizer {
     checkNonNegative('momentum', this.momentum);
     checkNonNegative('dampening', this.dampening);
     checkNonNegative('weightDecay', this.weightDecay);
-    if (typeof this.nesterov !== 'boolean') throw new ConfigError(`nesterov must be a boolean, got ${String(this.nesterov)}`);
+    if (typeof this.nesterov !== 'boolean') throw new ConfigError(`must be a boolean, got ${String(this.nesterov)}`, { field: 'nesterov' });
     if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) {
-      throw new ConfigError('nesterov momentum requires momentum > 0 and dampening 0');
+      throw new ConfigError('momentum requires momentum > 0 and dampening 0', { field: 'nesterov' });
     }
   }
 
-  step(params: readonly NamedVariable[], grads: readonly tf.Tensor[], lr: number): void {
-    checkStepArguments(params, grads, lr);
-    const buffers = params.map((param) => (this.momentum !== 0 ? this.slots.find(param, 'momentum') : undefined));
-    for (const [index, param] of params.entries()) {
-      const grad = grads[index]!;
+  step(params: readonly HostParameter[], lr: number): void {
+    checkStepArguments(params, lr);
+    const decay = f32(this.weightDecay);
+    const momentum = f32(this.momentum);
+    const keep = f32(1 - this.dampening);
+    const negativeLr = f32(-lr);
+    for (const param of params) {
+      const { values, grad } = param;
       const decays = this.weightDecay > 0 && !isNoDecayParameter(param.name);
-      tf.tidy(() => {
-        let direction = decays ? tf.add(grad, tf.mul(param.variable, this.weightDecay)) : grad;
-        if (this.momentum !== 0) {
-          let buffer = buffers[index];
-          if (buffer === undefined) {
-            buffer = this.slots.create(param.name, 'momentum', tf.clone(direction));
-          } else {
-            buffer.assign(tf.add(tf.mul(buffer, this.momentum), tf.mul(direction, 1 - this.dampening)));
-          }
-          direction = this.nesterov ? tf.add(direction, tf.mul(buffer, this.momentum)) : buffer;
+      const existing = this.momentum !== 0 ? this.slots.find(param, 'momentum') : undefined;
+      const buffer = this.momentum !== 0 && existing === undefined ? this.slots.create(param.name, 'momentum', new Float32Array(values.length)) : existing;
+      const first = existing === undefined;
+      for (let i = 0; i < values.length; i++) {
+        let direction = decays ? f32(grad[i]! + f32(values[i]! * decay)) : grad[i]!;
+        if (buffer !== undefined) {
+          buffer[i] = first ? direction : f32(f32(buffer[i]! * momentum) + f32(direction * keep));
+          direction = this.nesterov ? f32(direction + f32(buffer[i]! * momentum)) : buffer[i]!;
         }
-        param.variable.assign(tf.add(param.variable, tf.mul(direction, -lr)));
-      });
+        values[i] = f32(values[i]! + f32(direction * negativeLr));
+      }
     }
     this.stepCount += 1;
   }
@@ -82,6 +84,10 @@ export class SGD implements Optimizer {
   setState(state: OptimizerState): void {
     this.stepCount = checkState(state, 'sgd');
     this.slots.load(state.slots, SGD_SLOTS);
+  }
+
+  stateBytes(): number {
+    return this.slots.bytes();
   }
 
   dispose(): void {

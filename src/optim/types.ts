@@ -1,31 +1,33 @@
-import type * as tf from '@tensorflow/tfjs-core';
-
-/** A trainable parameter with its Hugging Face style name (used for no-decay rules and checkpoints). */
-export interface NamedVariable {
-  name: string;
-  variable: tf.Variable;
+/** A parameter as an optimizer sees it: its host values (updated in place) and its gradient. */
+export interface HostParameter {
+  /** HF-style name (used for the no-decay rule and for the optimizer state's keys). */
+  readonly name: string;
+  readonly values: Float32Array;
+  /** Already unscaled and clipped; same length as `values`. */
+  readonly grad: Float32Array;
 }
 
 export type ScheduleKind = 'constant' | 'linear' | 'cosine';
 
-/** JSON-serialisable optimizer state (moments as plain number arrays keyed by parameter name). */
+/** Optimizer state: moments per parameter name and slot name ('m', 'v', 'momentum'), as float32 arrays. */
 export interface OptimizerState {
   kind: 'adamw' | 'sgd';
   /** Number of optimizer steps taken. */
   step: number;
-  /** Per parameter name, per slot name ('m', 'v', 'momentum'), the flat float32 values. */
-  slots: Record<string, Record<string, number[]>>;
+  slots: Record<string, Record<string, Float32Array>>;
 }
 
 /**
- * PyTorch-semantics optimizer. `step` applies one update to every parameter from the given
- * (already unscaled, clipped) gradients, in the same order as `params`, at learning rate `lr`.
- * It must not keep references to `grads` and must dispose every temporary it creates.
+ * PyTorch-semantics optimizer over host arrays. `step` applies one update to every parameter
+ * in place at learning rate `lr`.
  */
 export interface Optimizer {
   readonly kind: 'adamw' | 'sgd';
-  step(params: readonly NamedVariable[], grads: readonly tf.Tensor[], lr: number): void;
+  step(params: readonly HostParameter[], lr: number): void;
+  /** A copy of the state (safe to keep while training goes on). */
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
+  /** Bytes of optimizer state held now. */
+  stateBytes(): number;
   dispose(): void;
 }

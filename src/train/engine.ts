@@ -4,8 +4,8 @@ import type { TrainableModel, WindowGradientEngine } from './types.js';
 
 export function localEngine<Sample>(model: TrainableModel<Sample>): WindowGradientEngine<Sample> {
   return {
-    async computeWindow(accumulator, microBatches, windowItemCount, lossScale, dropoutSeeds, onMicroBatch) {
-      return { lossSum: accumulateWindow(accumulator, model, microBatches, windowItemCount, lossScale, dropoutSeeds, onMicroBatch) };
+    async computeWindow(grads, work, onMicroBatch) {
+      return { lossSum: accumulateWindow(grads, model, work, onMicroBatch) };
     },
   };
 }

@@ -9,7 +9,6 @@
  * where it was planned to; the optimizer's own step count (AdamW bias correction) counts
  * applied steps only.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError, DataError } from '../core/errors.js';
 import { lrMultiplier, validateSchedule, type Optimizer, type ScheduleKind } from '../optim/index.js';
 import {
@@ -22,10 +21,10 @@ import {
   type Window,
 } from '../plan/index.js';
 import { deriveSeed } from '../core/random.js';
-import { GradientAccumulator } from './accumulator.js';
 import { clipByGlobalNorm } from './clip.js';
 import { localEngine } from './engine.js';
 import { LossScaler } from './scaler.js';
+import { GradientStore } from './store.js';
 import type { RunSettings, TrainableModel, TrainingState, WindowGradientEngine } from './types.js';
 
 /** Told after each micro-batch's backward (again for every attempt of a retried window). */
@@ -111,6 +110,8 @@ export interface FitOptions<Sample> {
   shuffle?: boolean;
   /** Updated in place; fit neither creates nor disposes it. */
   optimizer: Optimizer;
+  /** The gradient buffers (default: new ones); a multi-worker engine passes shared ones. */
+  gradients?: GradientStore;
   /** Base learning rate. */
   lr: number;
   /** Default 'constant'. */
@@ -181,8 +182,9 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
     run: { ...run },
   });
 
-  const accumulator = new GradientAccumulator(model.params);
-  try {
+  const grads = options.gradients ?? new GradientStore(model.parameters.layout);
+  grads.zero();
+  {
     for (let epoch = startEpoch; epoch < run.epochs; epoch++) {
       const plan = planEpoch({ ...run, microBatch: options.microBatch, epoch });
       const resumesHere = epoch === startEpoch && options.resume?.ledger != null;
@@ -195,7 +197,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
         const dropoutSeeds = window.microBatches.map((_, microIndex) => deriveSeed(run.seed, epoch, window.index, microIndex));
         const lr = options.lr * lrMultiplier(schedule, globalStep, warmupSteps, totalSteps);
 
-        const outcome = await trainWindow(microBatches, itemCount, dropoutSeeds, lr, async (microIndex, lossSum, attempt) => {
+        const outcome = await trainWindow(microBatches, itemCount, dropoutSeeds, epoch, lr, async (microIndex, lossSum, attempt) => {
           await callbacks.onMicroBatch?.({
             epoch,
             window: window.index,
@@ -236,8 +238,6 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
       await callbacks.onEpochEnd?.(summary);
       await callbacks.onWindowBoundary?.({ epoch: epoch + 1, nextWindow: 0, globalStep, state: () => state(epoch + 1, 0, null) });
     }
-  } finally {
-    accumulator.dispose();
   }
   return { epochs: [...completed], state: state(run.epochs, 0, null) };
 
@@ -250,6 +250,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
     microBatches: Sample[][],
     itemCount: number,
     dropoutSeeds: number[],
+    epoch: number,
     lr: number,
     onMicroBatch: (microIndex: number, lossSum: number, attempt: number) => Promise<void>,
   ): Promise<WindowOutcome> {
@@ -257,15 +258,16 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
     for (;;) {
       const lossScale = scaler.scale;
       const pending: Promise<void>[] = [];
-      const { lossSum } = await engine.computeWindow(accumulator, microBatches, itemCount, lossScale, dropoutSeeds, (microIndex, microLossSum) => {
+      const work = { microBatches, itemCount, lossScale, dropoutSeeds, epoch };
+      const { lossSum } = await engine.computeWindow(grads, work, (microIndex, microLossSum) => {
         pending.push(onMicroBatch(microIndex, microLossSum, retries));
       });
       await Promise.all(pending);
-      accumulator.unscale(lossScale);
-      const finite = accumulator.allFinite();
+      grads.scale(1 / lossScale);
+      const finite = grads.allFinite();
       scaler.update(!finite);
       if (!finite) {
-        accumulator.zero();
+        grads.zero();
         // A disabled scaler cannot lower the scale, so recomputing would give the same result.
         if (scaler.enabled && scaler.onOverflow === 'retry' && retries < scaler.maxRetries) {
           retries += 1;
@@ -273,15 +275,12 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
         }
         return { lossSum, gradNorm: Number.NaN, lossScale, skipped: true, retries };
       }
-      const clipped = clipByGlobalNorm(accumulator.gradients(), clipNorm);
-      try {
-        optimizer.step(model.params, clipped.grads, lr);
-      } finally {
-        tf.dispose(clipped.grads);
-      }
-      accumulator.zero();
+      const { norm } = clipByGlobalNorm(grads, clipNorm);
+      optimizer.step(grads.pairWith(model.parameters), lr);
+      model.parameters.markUpdated();
+      grads.zero();
       await engine.afterStep?.();
-      return { lossSum, gradNorm: clipped.norm, lossScale, skipped: false, retries };
+      return { lossSum, gradNorm: norm, lossScale, skipped: false, retries };
     }
   }
 }
@@ -289,7 +288,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
 function countWindowItems<Sample>(model: TrainableModel<Sample>, microBatches: readonly Sample[][], epoch: number, window: Window): number {
   let itemCount = 0;
   for (const samples of microBatches) {
-    const count = model.countItems(samples);
+    const count = model.countItems(samples, epoch);
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new ConfigError(`model.countItems must return an integer ≥ 0, got ${String(count)}`);
     }
@@ -303,7 +302,9 @@ function countWindowItems<Sample>(model: TrainableModel<Sample>, microBatches: r
 }
 
 function validateFitOptions<Sample>(options: FitOptions<Sample>): RunSettings {
-  if (options.model === undefined || !Array.isArray(options.model.params)) throw new ConfigError('model must be a TrainableModel with a params array');
+  if (options.model === undefined || typeof options.model.accumulateGradients !== 'function' || options.model.parameters === undefined) {
+    throw new ConfigError('model must be a TrainableModel (parameters, countItems, accumulateGradients)');
+  }
   if (!Array.isArray(options.data)) throw new ConfigError('data must be an array of samples');
   if (options.data.length === 0) throw new ConfigError('data is empty: there is nothing to train on');
   if (!Number.isSafeInteger(options.epochs) || options.epochs < 1) {

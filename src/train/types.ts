@@ -1,24 +1,34 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { NamedVariable, OptimizerState } from '../optim/types.js';
+import type { OptimizerState } from '../optim/types.js';
 import type { EpochLedgerJSON, EpochSummary, RemainderPolicy } from '../plan/index.js';
-import type { GradientAccumulator } from './accumulator.js';
+import type { GradientStore, ParameterStore } from './store.js';
+
+/** What one forward + backward of a micro-batch is told. */
+export interface PassOptions {
+  /** Multiplies every gradient: lossScale / |I(W)| (the window's item count). */
+  factor: number;
+  training: boolean;
+  /** Seeds the micro-batch's dropout masks: a pure function of its place in the run. */
+  dropoutSeed: number;
+  /** 0-based epoch (masked LM draws its masks from (seed, epoch, sample)). */
+  epoch: number;
+}
 
 /**
- * What `fit` trains. A model sees a micro-batch as a list of samples and returns the SUM
- * (not the mean) of its per-item losses; the accumulator divides by the window's item count.
- * Items are samples for sequence-level losses, or non-ignored tokens for token-level ones.
+ * What `fit` trains. A model computes, for a micro-batch, the gradient of the SUM (not the mean)
+ * of its per-item losses times `factor`, and adds it into the gradient store; the window's item
+ * count is in `factor`. Items are samples for sequence-level losses, or labelled / masked
+ * tokens for token-level ones.
  */
 export interface TrainableModel<Sample> {
-  /** Trainable parameters, stable order, HF-style names (biases end in "bias", LayerNorm params contain "LayerNorm"). */
-  readonly params: readonly NamedVariable[];
-  /** Number of loss items in these samples, computed without running the model. */
-  countItems(samples: readonly Sample[]): number;
+  /** Master parameters (HF-style names: biases end in "bias", LayerNorm parameters contain "LayerNorm"/"layer_norm"). */
+  readonly parameters: ParameterStore;
+  /** Number of loss items in these samples in `epoch`, computed without running the model. */
+  countItems(samples: readonly Sample[], epoch: number): number;
   /**
-   * Scalar sum of per-item losses over `samples` (called inside a gradient tape).
-   * `dropoutSeed` makes dropout masks a pure function of the training position, so a
-   * resumed or retried window sees the same masks; models without dropout ignore it.
+   * Adds factor · ∇(Σ per-item losses over `samples`) into `grads` and returns the unscaled
+   * loss sum. Frees every tensor it makes.
    */
-  lossSum(samples: readonly Sample[], training: boolean, dropoutSeed: number): tf.Scalar;
+  accumulateGradients(samples: readonly Sample[], grads: GradientStore, pass: PassOptions): number;
 }
 
 /** What happens to a window whose unscaled gradients are not finite. */
@@ -36,27 +46,27 @@ export interface LossScalerState {
   maxRetries: number;
 }
 
+/** The micro-batches of one window and what every one of them needs. */
+export interface WindowWork<Sample> {
+  microBatches: readonly (readonly Sample[])[];
+  /** |I(W)|. */
+  itemCount: number;
+  lossScale: number;
+  /** Micro-batch j uses dropoutSeeds[j]. */
+  dropoutSeeds: readonly number[];
+  epoch: number;
+}
+
 /**
- * Computes one window's gradient into an accumulator: on return `accumulator` holds
- * Σ over `microBatches` of ∇(loss sum) · lossScale / windowItemCount (not yet unscaled).
- * The local engine runs the micro-batches in this thread; a multi-worker engine can send
- * shares of them elsewhere (`computeWindowGradients`) and add the results with
- * `accumulator.addGradients`. Micro-batch j must use `dropoutSeeds[j]`. `onMicroBatch`, if
- * given, is told each micro-batch's unscaled loss sum.
+ * Computes one window's gradient into a gradient store: on return `grads` holds
+ * Σ over the micro-batches of ∇(loss sum) · lossScale / itemCount (not yet unscaled).
+ * The local engine runs the micro-batches in this thread; a multi-worker engine computes
+ * shares of them elsewhere and adds them in. `onMicroBatch` is told each micro-batch's
+ * unscaled loss sum.
  */
 export interface WindowGradientEngine<Sample> {
-  computeWindow(
-    accumulator: GradientAccumulator,
-    microBatches: readonly (readonly Sample[])[],
-    windowItemCount: number,
-    lossScale: number,
-    dropoutSeeds: readonly number[],
-    onMicroBatch?: (microIndex: number, lossSum: number) => void,
-  ): Promise<{ lossSum: number }>;
-  /**
-   * Called after every optimizer update (not after a skipped window), before `onStep`: a
-   * multi-worker engine brings its replicas to the new parameters here.
-   */
+  computeWindow(grads: GradientStore, work: WindowWork<Sample>, onMicroBatch?: (microIndex: number, lossSum: number) => void): Promise<{ lossSum: number }>;
+  /** Called after every optimizer update (not after a skipped window), before `onStep`. */
   afterStep?(): Promise<void>;
 }
 
@@ -71,9 +81,9 @@ export interface RunSettings {
 }
 
 /**
- * Everything besides the weights needed to continue a run exactly where it stopped, written
- * by `fit` after every window (JSON-serialisable). At an epoch boundary `ledger` is null and
- * `nextWindow` 0.
+ * Everything besides the weights needed to continue a run exactly where it stopped, made by
+ * `fit` after every window. At an epoch boundary `ledger` is null and `nextWindow` 0. All of it
+ * is JSON but the optimizer's moments (Float32Arrays; run files store them as safetensors).
  */
 export interface TrainingState {
   /** 0-based epoch to continue in (= epochs when the run is finished). */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
 import { parseSafetensors } from '../../src/core/safetensors.js';
 export { tempDir } from '../helpers/tempdir.js';
-import { makeTinyCheckpoint, type TinyCheckpointOptions } from '../bert/fixtures.js';
+import { makeTinyCheckpoint, type TinyCheckpointOptions } from '../fixtures/tiny-bert.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
 
 /** The repository root (tests are compiled to dist/test/cli/). */

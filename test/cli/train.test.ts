@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TINY_VOCAB } from '../bert/fixtures.js';
+import { TINY_VOCAB } from '../fixtures/tiny-bert.js';
 import { runCli, sentimentRows, tempDir, tinyModel, writeJsonl } from './helpers.js';
 
 const EPOCH_KEYS = ['dropped_samples', 'epoch', 'loss', 'samples_seen', 'skipped_steps', 'steps', 'windows'];

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+// The tests' platform set-up, as microbatch/node's: TF.js's gradient functions for autodiff models.
+import '@tensorflow/tfjs-layers';
+import { registerMissingKernels } from '../../src/backend/missingKernels.js';
 
 /** Switches TF.js to `name` ('cpu' or 'wasm') and waits until it is ready. */
 export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
@@ -9,6 +12,7 @@ export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
     if (!ok) throw new Error(`backend ${name} failed to initialise`);
   }
   await tf.ready();
+  if (name === 'wasm') registerMissingKernels();
 }
 
 /** Largest |a-b| / max(|a|, |b|, floor) over two arrays (floor keeps near-zero entries from dominating). */

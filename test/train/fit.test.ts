@@ -59,8 +59,8 @@ test('resuming from a saved state gives the same weights as an uninterrupted run
       onWindowBoundary: (boundary) => {
         boundaries += 1;
         if (boundaries < stopAfter) return;
-        // What the CLI does: write the state as JSON next to the weights, then (here) crash.
-        saved = { state: JSON.parse(JSON.stringify(boundary.state())), weights: interrupted.model.params.map(({ variable }) => variable.dataSync() as Float32Array) };
+        // What the CLI does: write the state next to the weights, then (here) crash.
+        saved = { state: structuredClone(boundary.state()), weights: interrupted.model.parameters.entries.map((entry) => Float32Array.from(interrupted.model.parameters.view(entry.index))) };
         throw new Error('interrupted');
       },
     };
@@ -72,7 +72,8 @@ test('resuming from a saved state gives the same weights as an uninterrupted run
     assert.equal(saved.state.ledger === null, stopAfter % 5 === 0);
 
     const resumed = resumableRun(saved.state);
-    resumed.model.params.forEach(({ variable }, index) => tf.tidy(() => variable.assign(tf.tensor(saved!.weights[index]!, variable.shape))));
+    resumed.model.parameters.entries.forEach((entry) => resumed.model.parameters.view(entry.index).set(saved!.weights[entry.index]!));
+    resumed.model.parameters.markUpdated();
     const result = await fit(resumed.options);
     assert.deepEqual(flatParams(resumed.model.params), expected, `resumed after ${stopAfter} windows`);
     assert.deepEqual(result.epochs, fullResult.epochs);
@@ -196,9 +197,9 @@ test('a custom engine computes the windows', async () => {
   const optimizer = createOptimizer({ kind: 'sgd' });
   const calls: number[][] = [];
   const engine: WindowGradientEngine<Regression> = {
-    async computeWindow(accumulator, microBatches, windowItemCount, lossScale, dropoutSeeds) {
-      calls.push(microBatches.map((samples) => samples.length));
-      return { lossSum: accumulateWindow(accumulator, model, microBatches, windowItemCount, lossScale, dropoutSeeds) };
+    async computeWindow(grads, work) {
+      calls.push(work.microBatches.map((samples) => samples.length));
+      return { lossSum: accumulateWindow(grads, model, work) };
     },
   };
   await fit({ model, data: regressionData(10, 2, 1), epochs: 1, microBatch: 3, batch: 8, optimizer, lr: 0.1, engine });

@@ -4,9 +4,8 @@
  * instances built with the same seed start identical.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedVariable } from '../../src/optim/index.js';
 import { createRng } from '../../src/core/random.js';
-import type { TrainableModel } from '../../src/train/index.js';
+import { autodiffModel, type AutodiffModelOptions, type NamedVariable, type TrainableModel } from '../../src/train/index.js';
 
 export interface Regression {
   x: number[];
@@ -22,7 +21,14 @@ export interface TokenSequence {
 export const IGNORE = -100;
 
 export interface TestModel<Sample> extends TrainableModel<Sample> {
+  /** The variables the model computes with (they always hold the current values). */
+  readonly params: readonly NamedVariable[];
   dispose(): void;
+}
+
+/** An autodiff model over `options.params` that can free its variables. */
+function testModel<Sample>(options: AutodiffModelOptions<Sample>): TestModel<Sample> {
+  return { ...autodiffModel(options), params: options.params, dispose: () => disposeAll(options.params) };
 }
 
 /** Normal(0, std) values from a seeded generator (Box–Muller). */
@@ -54,7 +60,7 @@ function targets(samples: readonly Regression[]): tf.Tensor1D {
 /** Σ ½ (x·w + b − y)². */
 export function linearRegression(inputs: number, seed: number): TestModel<Regression> {
   const params = [variable('linear.weight', normals(inputs, seed, 0.5), [inputs, 1]), variable('linear.bias', [0.1], [1])];
-  return {
+  return testModel({
     params,
     countItems: (samples) => samples.length,
     lossSum: (samples) =>
@@ -62,14 +68,13 @@ export function linearRegression(inputs: number, seed: number): TestModel<Regres
         const prediction = tf.reshape(tf.add(tf.matMul(features(samples), params[0]!.variable), params[1]!.variable), [-1]);
         return tf.mul(0.5, tf.sum(tf.square(tf.sub(prediction, targets(samples))))) as tf.Scalar;
       }),
-    dispose: () => disposeAll(params),
-  };
+  });
 }
 
 /** Σ binary cross-entropy of sigmoid(x·w + b) against y ∈ {0, 1}, as softplus(z) − y·z. */
 export function logisticRegression(inputs: number, seed: number): TestModel<Regression> {
   const params = [variable('logistic.weight', normals(inputs, seed, 0.5), [inputs, 1]), variable('logistic.bias', [0], [1])];
-  return {
+  return testModel({
     params,
     countItems: (samples) => samples.length,
     lossSum: (samples) =>
@@ -77,8 +82,7 @@ export function logisticRegression(inputs: number, seed: number): TestModel<Regr
         const logits = tf.reshape(tf.add(tf.matMul(features(samples), params[0]!.variable), params[1]!.variable), [-1]);
         return tf.sum(tf.sub(tf.softplus(logits), tf.mul(targets(samples), logits))) as tf.Scalar;
       }),
-    dispose: () => disposeAll(params),
-  };
+  });
 }
 
 /** d → hidden (tanh) → 1, squared error. */
@@ -89,7 +93,7 @@ export function mlp(inputs: number, hidden: number, seed: number): TestModel<Reg
     variable('mlp.1.weight', normals(hidden, seed + 2, 0.5), [hidden, 1]),
     variable('mlp.1.bias', [0.05], [1]),
   ];
-  return {
+  return testModel({
     params,
     countItems: (samples) => samples.length,
     lossSum: (samples) =>
@@ -98,8 +102,7 @@ export function mlp(inputs: number, hidden: number, seed: number): TestModel<Reg
         const prediction = tf.reshape(tf.add(tf.matMul(hiddenActivations, params[2]!.variable), params[3]!.variable), [-1]);
         return tf.mul(0.5, tf.sum(tf.square(tf.sub(prediction, targets(samples))))) as tf.Scalar;
       }),
-    dispose: () => disposeAll(params),
-  };
+  });
 }
 
 /**
@@ -117,7 +120,7 @@ export function tokenTagger(vocab: number, width: number, classes: number, seed:
   ];
   const countItems = (samples: readonly TokenSequence[]): number =>
     samples.reduce((count, sample) => count + sample.labels.filter((label) => label !== IGNORE).length, 0);
-  return {
+  return testModel({
     params,
     countItems,
     lossSum: (samples, training, dropoutSeed) =>
@@ -135,8 +138,7 @@ export function tokenTagger(vocab: number, width: number, classes: number, seed:
         const picked = tf.sum(tf.mul(logProbabilities, tf.oneHot(tf.reshape(labels, [-1]), classes)), -1);
         return tf.neg(tf.sum(tf.mul(picked, tf.reshape(mask, [-1])))) as tf.Scalar;
       }),
-    dispose: () => disposeAll(params),
-  };
+  });
 }
 
 /** n regression samples with d features, targets from a noisy linear rule. */

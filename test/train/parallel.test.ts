@@ -1,41 +1,41 @@
 /**
- * The multi-worker window engine (src/train/parallel.ts over src/backend/pool.ts): the same
+ * The multi-worker window engine (src/node/parallel.ts over src/node/pool.ts): the same
  * parameters as the local engine to float32 rounding, replicas that compute every window on the
- * main thread's exact parameters, and a crashed worker that fails the run with a WorkerError
- * and shuts the pool down instead of hanging.
+ * main thread's exact parameters (one shared copy), and a crashed worker that fails the run with
+ * a WorkerError and shuts the pool down instead of hanging.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
-import { BertForSequenceClassification, type EncodedExample } from '../../src/bert/model.js';
+import { readConfig } from '../../src/app/checkpoint.js';
 import { WorkerError } from '../../src/core/errors.js';
 import { createOptimizer } from '../../src/optim/index.js';
 import { createRng } from '../../src/core/random.js';
 import { fit } from '../../src/train/fit.js';
-import { createParallelEngine, parameterSums, splitShares, type ParallelEngine } from '../../src/train/parallel.js';
+import { createParallelEngine, splitShares, type ParallelEngine } from '../../src/node/parallel.js';
+import type { ModelSpec } from '../../src/node/replica.js';
+import { SequenceClassifier, type SequenceSample } from '../../src/tasks/model.js';
 import type { TrainableModel } from '../../src/train/types.js';
-import { randomWeights, tinyConfig } from '../bert/fixtures.js';
-import { createMlp, mlpData, type MlpOptions, type MlpSample } from '../fixtures/workerModels.js';
+import { randomWeights, tinyConfigJson } from '../fixtures/tiny-bert.js';
+import { createMlp, createSharedMlp, mlpData, type MlpOptions, type MlpSample } from '../fixtures/workerModels.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
 
-const BERT_FACTORY = new URL('../../src/bert/factory.js', import.meta.url).href;
+const TASK_FACTORY = new URL('../../src/node/replica.js', import.meta.url).href;
 const MLP_FACTORY = new URL('../fixtures/workerModels.js', import.meta.url).href;
 // A worker that never answers would otherwise hang the file; fail it instead.
 const TIMEOUT = { timeout: 120_000 };
 
 function flatParams(model: TrainableModel<unknown>): Float32Array {
-  const arrays = model.params.map(({ variable }) => variable.dataSync() as Float32Array);
-  const flat = new Float32Array(arrays.reduce((sum, array) => sum + array.length, 0));
-  let offset = 0;
-  for (const array of arrays) {
-    flat.set(array, offset);
-    offset += array.length;
-  }
-  return flat;
+  return Float32Array.from(model.parameters.values.data);
 }
 
-function tokenExamples(count: number, seed: number): EncodedExample[] {
+/** Float64 sum of each parameter's host values. */
+function parameterSums(model: TrainableModel<unknown>): number[] {
+  return model.parameters.entries.map((entry) => model.parameters.view(entry.index).reduce((sum, value) => sum + value, 0));
+}
+
+function tokenExamples(count: number, seed: number): SequenceSample[] {
   const random = createRng(seed);
   return Array.from({ length: count }, (_, i) => ({
     ids: [2, ...Array.from({ length: 3 + Math.floor(random() * 8) }, () => 5 + Math.floor(random() * 45)), 3],
@@ -63,12 +63,12 @@ async function train<Sample>(model: TrainableModel<Sample>, data: Sample[], engi
       optimizer,
       lr: 0.05,
       clipNorm: 1,
-      ...(engine !== undefined ? { engine } : {}),
+      ...(engine !== undefined ? { engine, gradients: engine.gradients } : {}),
       callbacks: {
         // onStep runs after the update: every replica must already hold the new parameters.
         onStep: async () => {
           if (engine !== undefined) {
-            const expected = await parameterSums(model.params);
+            const expected = parameterSums(model as TrainableModel<unknown>);
             const replicas = await engine.replicaParamSums();
             assert.equal(replicas.length, engine.pool.size);
             for (const sums of replicas) assert.deepEqual(sums, expected);
@@ -81,8 +81,10 @@ async function train<Sample>(model: TrainableModel<Sample>, data: Sample[], engi
     optimizer.dispose();
   }
   if (engine !== undefined) assert.equal(checkedSteps, 2 * Math.ceil(data.length / 8));
+  // The parameters' heap mirrors are the store's; everything else must be freed.
+  model.parameters.releaseMirrors();
   assert.equal(tf.memory().numTensors, tensorsBefore, 'fit with this engine freed every tensor it made');
-  return flatParams(model);
+  return flatParams(model as TrainableModel<unknown>);
 }
 
 test('splitShares: contiguous shares that cover every micro-batch, balanced within one micro-batch', () => {
@@ -110,22 +112,22 @@ test('splitShares: contiguous shares that cover every micro-batch, balanced with
   );
 });
 
-test('BERT: 2 and 3 workers train the same parameters as the local engine', TIMEOUT, async () => {
+test('BERT: 2 and 3 workers over one shared copy of the parameters train what the local engine trains', TIMEOUT, async () => {
   await useBackend('cpu');
-  const config = tinyConfig();
+  const configJson = tinyConfigJson();
+  const { family, config } = readConfig(configJson, 'tiny');
   const weights = randomWeights(config, 2, 7);
   const data = tokenExamples(20, 11);
-  const make = () => BertForSequenceClassification.fromWeights(config, weights, { numLabels: 2, seed: 1 });
-  const local = make();
+  const make = (shared: boolean) => new SequenceClassifier({ family, config, labels: ['a', 'b'] }, { values: weights, arena: { shared } });
+  const local = make(false);
   const reference = await train(local, data);
   local.dispose();
+  const spec: ModelSpec = { configJson, configFile: 'tiny', task: 'sequence-classification', labels: ['a', 'b'] };
   for (const workers of [2, 3]) {
-    const model = make();
-    const engine = await createParallelEngine<EncodedExample>(model, {
+    const model = make(true);
+    const engine = await createParallelEngine<SequenceSample>(model, {
       workers,
-      factoryModule: BERT_FACTORY,
-      factoryExport: 'createBertModel',
-      factoryOptions: { config, numLabels: 2 },
+      factory: { module: TASK_FACTORY, exportName: 'taskModelReplica', options: spec },
       backend: 'cpu',
       fastKernels: false,
     });
@@ -147,8 +149,8 @@ test('a non-BERT model from a user factory module: 3 workers = the local engine'
   const local = createMlp(options);
   const reference = await train<MlpSample>(local, data);
   local.dispose();
-  const model = createMlp(options);
-  const engine = await createParallelEngine<MlpSample>(model, { workers: 3, factoryModule: MLP_FACTORY, factoryExport: 'createMlp', factoryOptions: { ...options, seed: 99 }, backend: 'cpu', fastKernels: false });
+  const model = createSharedMlp(options);
+  const engine = await createParallelEngine<MlpSample>(model, { workers: 3, factory: { module: MLP_FACTORY, exportName: 'createMlp', options: { ...options, seed: 99 } }, backend: 'cpu', fastKernels: false });
   try {
     const parallel = await train<MlpSample>(model, data, engine);
     assert.ok(maxRelativeDifference(parallel, reference) <= 1e-5);
@@ -165,12 +167,12 @@ for (const crash of ['exit', 'throw'] as const) {
     const data = mlpData(8, 3, 2);
     // Micro-batches [0,1] [2,3] [4,5] [6,7]: the main thread takes the first two, worker 1 the rest.
     data[7] = { ...data[7]!, poison: true };
-    const model = createMlp(options);
-    const engine = await createParallelEngine<MlpSample>(model, { workers: 2, factoryModule: MLP_FACTORY, factoryExport: 'createMlp', factoryOptions: { ...options, crash }, backend: 'cpu', fastKernels: false });
+    const model = createSharedMlp(options);
+    const engine = await createParallelEngine<MlpSample>(model, { workers: 2, factory: { module: MLP_FACTORY, exportName: 'createMlp', options: { ...options, crash } }, backend: 'cpu', fastKernels: false });
     const optimizer = createOptimizer({ kind: 'sgd' });
     try {
       await assert.rejects(
-        fit({ model, data, epochs: 1, microBatch: 2, batch: 8, shuffle: false, optimizer, lr: 0.1, engine }),
+        fit({ model, data, epochs: 1, microBatch: 2, batch: 8, shuffle: false, optimizer, lr: 0.1, engine, gradients: engine.gradients }),
         (error: unknown) => {
           assert.ok(error instanceof WorkerError, String(error));
           assert.match(error.message, crash === 'exit' ? /^worker 1 exited unexpectedly \(code 3\)/ : /^worker 1: poisoned sample/);
@@ -191,7 +193,8 @@ test('createParallelEngine refuses fewer than 2 workers', async () => {
   await useBackend('cpu');
   const model = createMlp({ inputs: 2, hidden: 2, seed: 1 });
   try {
-    await assert.rejects(createParallelEngine(model, { workers: 1, factoryModule: MLP_FACTORY, factoryExport: 'createMlp', factoryOptions: {} }), /at least 2 workers/);
+    await assert.rejects(createParallelEngine(model, { workers: 1, factory: { module: MLP_FACTORY, exportName: 'createMlp', options: {} } }), /at least 2 workers/);
+    await assert.rejects(createParallelEngine(model, { workers: 2, factory: { module: MLP_FACTORY, exportName: 'createMlp', options: {} } }), /parameters in shared memory/);
   } finally {
     model.dispose();
   }

@@ -8,8 +8,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../../src/core/errors.js';
-import { createOptimizer, type NamedVariable } from '../../src/optim/index.js';
-import { fit, LossScaler, type LossScalerOptions, type MicroBatchEvent, type StepEvent, type TrainableModel } from '../../src/train/index.js';
+import { createOptimizer } from '../../src/optim/index.js';
+import { autodiffModel, fit, LossScaler, type LossScalerOptions, type MicroBatchEvent, type NamedVariable, type StepEvent, type TrainableModel } from '../../src/train/index.js';
 import { maxRelativeDifference, useBackend } from '../helpers/backend.js';
 import { flatParams, linearRegression, regressionData } from './models.js';
 
@@ -91,12 +91,12 @@ interface Probe {
   poison?: boolean;
 }
 
-function probeModel(): TrainableModel<Probe> & { dispose(): void } {
+function probeModel(): TrainableModel<Probe> & { params: NamedVariable[]; dispose(): void } {
   const initial = tf.tensor1d([0.5, -0.25]);
   const params: NamedVariable[] = [{ name: 'probe.weight', variable: tf.variable(initial, true) }];
   initial.dispose();
   const w = params[0]!.variable;
-  return {
+  const model = autodiffModel<Probe>({
     params,
     countItems: (samples) => samples.length,
     lossSum: (samples) =>
@@ -111,8 +111,8 @@ function probeModel(): TrainableModel<Probe> & { dispose(): void } {
         if (samples.some((sample) => sample.poison === true)) loss = tf.add(loss, tf.sum(tf.sqrt(tf.sub(w0, w0))));
         return loss as tf.Scalar;
       }),
-    dispose: () => w.dispose(),
-  };
+  });
+  return { ...model, params, dispose: () => w.dispose() };
 }
 
 /** 8 samples, windows of 4 (micro-batches of 2, no shuffle): sample 5 sits in window 1. */

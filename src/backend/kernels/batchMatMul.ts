@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLastTwo } from './transposeLastTwo.js';
-import { asWasmBackend, disposeIntermediate, heapIndex, makeView, releaseView, type WasmBackend } from './wasmHeap.js';
+import { asWasmBackend, disposeIntermediate, heapIndex, makeView, releaseView, type WasmBackend } from '../wasmHeap.js';
 
 /**
  * Below this many multiply-adds per matrix, a batched product runs on the stock kernel.

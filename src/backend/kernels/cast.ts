@@ -5,7 +5,7 @@
  * the data, as the zero-copy Identity does; real conversions go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend } from './wasmHeap.js';
+import { asWasmBackend } from '../wasmHeap.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 

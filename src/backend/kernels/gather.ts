@@ -6,7 +6,7 @@
  * the stock kernel reports them with its own message.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapArray, heapIndex } from './wasmHeap.js';
+import { asWasmBackend, heapArray, heapIndex } from '../wasmHeap.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 

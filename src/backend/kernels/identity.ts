@@ -7,7 +7,7 @@
  * when the last owner is disposed (the wasm backend counts references, as for Reshape).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend } from './wasmHeap.js';
+import { asWasmBackend } from '../wasmHeap.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 

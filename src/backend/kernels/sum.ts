@@ -7,7 +7,7 @@
  * the stock kernel rounds after every addition). Other axes and dtypes go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapArray } from './wasmHeap.js';
+import { asWasmBackend, heapArray } from '../wasmHeap.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 

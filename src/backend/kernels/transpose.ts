@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeLastTwo } from './transposeLastTwo.js';
-import { asWasmBackend } from './wasmHeap.js';
+import { asWasmBackend } from '../wasmHeap.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 

@@ -5,7 +5,7 @@
  * 8×8 tiles keep both the rows read and the rows written in cache.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapArray, type WasmBackend } from './wasmHeap.js';
+import { heapArray, type WasmBackend } from '../wasmHeap.js';
 
 const TILE = 8;
 

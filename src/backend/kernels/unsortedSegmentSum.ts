@@ -8,7 +8,7 @@
  * [0, numSegments) contribute nothing; segments without rows are zero.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend, heapArray } from './wasmHeap.js';
+import { asWasmBackend, heapArray } from '../wasmHeap.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 

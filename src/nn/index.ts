@@ -1,0 +1,8 @@
+export { layerContext, backwardContext, tidy, type LayerContext, type BackwardContext } from './context.js';
+export { denseForward, denseBackward, type DenseParams } from './dense.js';
+export { layerNormForward, layerNormBackward, layerNormOutput, type LayerNormParams, type LayerNormSaved } from './layerNorm.js';
+export { activationForward, activationBackward, parseActivation, ACTIVATIONS, type Activation } from './activations.js';
+export { attentionForward, attentionBackward, FLOAT32_MIN, type AttentionSaved } from './attention.js';
+export { embeddingForward, embeddingBackward } from './embeddings.js';
+export { dropoutForward, dropoutBackward, dropoutMask, type DropoutSite } from './dropout.js';
+export { crossEntropySum, softmaxRows, IGNORE_INDEX, type CrossEntropyResult } from './loss.js';

@@ -1,0 +1,550 @@
+/**
+ * A fine-tuning run from files: what `microbatch train` runs. It wires the pieces (data →
+ * tokenizer → model → fit → checkpoint) and writes the run's outputs; the training step itself
+ * is `fit`'s.
+ *
+ * Output directory layout:
+ *   <out>/config.json, model.safetensors, tokenizer files   the final HF checkpoint
+ *   <out>/metrics.jsonl                                      one line per optimizer step
+ *   <out>/summary.json                                       the ledger of every epoch (+ eval)
+ *   <out>/checkpoint/                                        the last resumable checkpoint (HF files +
+ *                                                            training_state.json + optimizer.safetensors)
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildModel, chooseTrainingLabels, readConfig, type BuiltModel } from '../app/checkpoint.js';
+import { buildLabelMap, encodeRows, lengthStats, type EncodedRow, type LengthStats } from '../app/data/index.js';
+import { evaluateClassifier } from '../app/evaluate.js';
+import { CheckpointError, ConfigError, MemoryError } from '../core/errors.js';
+import { parseSafetensors, serializeSafetensors, type F32Tensor } from '../core/safetensors.js';
+import { createOptimizer, type OptimizerState, type ScheduleKind } from '../optim/index.js';
+import type { EpochSummary, RemainderPolicy } from '../plan/index.js';
+import type { SequenceClassifier, SequenceSample, TaskModel } from '../tasks/model.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
+import { chooseMicroBatch, formatBytes } from '../train/autobatch.js';
+import { fit, type StepEvent } from '../train/fit.js';
+import { LossScaler } from '../train/scaler.js';
+import type { OverflowPolicy, TrainingState } from '../train/types.js';
+import { removeLeftovers, removeTempFiles, recoverDirectory, writeFileAtomic } from './atomic.js';
+import { selectBackend, type BackendChoice } from './backend.js';
+import { checkpointFiles, readConfigJson, readFileOrFail, readTokenizerFiles, readWeights, saveCheckpoint } from './checkpoint.js';
+import { readLabelledFile } from './files.js';
+import { describeLimits, extrapolate, fitsLimits, isOutOfMemory, largestFitting, measurePeak, memoryLimits, outOfMemoryError, type MemoryLimits } from './memory.js';
+import { createParallelEngine, type ParallelEngine } from './parallel.js';
+import type { ModelSpec } from './replica.js';
+
+/** The settings of a fine-tuning run (all of them are stored with resumable checkpoints). */
+export interface FinetuneSettings {
+  data: string;
+  model: string;
+  out: string;
+  eval?: string;
+  microBatch: number | 'auto';
+  memoryBudget?: number;
+  batch: number;
+  epochs: number;
+  lr: number;
+  weightDecay: number;
+  optimizer: 'adamw' | 'sgd';
+  momentum?: number;
+  schedule: ScheduleKind;
+  warmupSteps: number;
+  clipNorm: number;
+  remainder: RemainderPolicy;
+  maxLength: number;
+  seed: number;
+  shuffle: boolean;
+  dropout?: number;
+  textField: string;
+  labelField: string;
+  workers: number;
+  backend: BackendChoice;
+  /** Write a resumable checkpoint every N optimizer steps (0: only at epoch ends). */
+  saveEvery: number;
+  /** Dynamic loss scaling (GradScaler semantics); off by default on float32 backends. */
+  lossScale: boolean;
+  onOverflow: OverflowPolicy;
+  /** Stop (as if killed) after this many optimizer steps: for tests and demos of --resume. */
+  stopAfterSteps?: number;
+}
+
+export interface FinetuneHooks {
+  /** Progress lines and notices (backend, data report, ledger). */
+  log(line: string): void;
+  onStep?(event: StepEvent, progress: RunProgress): void;
+}
+
+/** Where a run stands after a step, for progress displays. */
+export interface RunProgress {
+  /** Epochs of the run (a resumed run's saved setting). */
+  epochs: number;
+  /** Seconds since training started in this process. */
+  elapsedSeconds: number;
+  /** Steps and samples computed in this process (applied or skipped windows), for the rate and the ETA. */
+  stepsThisProcess: number;
+  samplesThisProcess: number;
+}
+
+export interface FinetuneSummary {
+  task: string;
+  model_type: string;
+  samples: number;
+  labels: string[];
+  micro_batch: number;
+  batch: number;
+  backend: string;
+  /** The backend's one-line description (SIMD, kernels, native matMul). */
+  backend_detail: string;
+  workers: number;
+  epochs: EpochSummary[];
+  eval?: {
+    accuracy: number;
+    macro_f1: number;
+    samples: number;
+    correct: number;
+    file: string;
+    labels: string[];
+    per_label: Record<string, { precision: number; recall: number; f1: number; support: number }>;
+    confusion_matrix: number[][];
+  };
+  train_seconds: number;
+  stopped_early?: boolean;
+  settings: Omit<FinetuneSettings, 'stopAfterSteps'>;
+}
+
+export const STATE_FILE = 'training_state.json';
+/** The optimizer's moments, next to STATE_FILE, in binary. */
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const SUMMARY_FILE = 'summary.json';
+export const METRICS_FILE = 'metrics.jsonl';
+const CHECKPOINT_DIR = 'checkpoint';
+/** Version 3: host optimizer state, dropout and initialisation from the one seeded random module. */
+const STATE_VERSION = 3;
+
+/** Written next to the weights of a resumable checkpoint (`training.optimizer.slots` live in OPTIMIZER_FILE). */
+interface SavedState {
+  format: 'microbatch-training-state';
+  version: typeof STATE_VERSION;
+  settings: FinetuneSettings;
+  labels: string[];
+  microBatch: number;
+  training: Omit<TrainingState, 'optimizer'> & { optimizer: Omit<OptimizerState, 'slots'> };
+}
+
+/** The directory of the embedded default (bundled data and model). */
+export function bundledPath(...parts: string[]): string {
+  return path.join(fileURLToPath(new URL('../../../', import.meta.url)), ...parts);
+}
+
+/** Slot `m` of parameter `bert.pooler.dense.weight` is stored as tensor `bert.pooler.dense.weight#m`. */
+const SLOT_SEPARATOR = '#';
+
+function optimizerSlotTensors(slots: OptimizerState['slots']): Map<string, F32Tensor> {
+  const tensors = new Map<string, F32Tensor>();
+  for (const [param, byName] of Object.entries(slots)) {
+    for (const [slot, values] of Object.entries(byName)) tensors.set(`${param}${SLOT_SEPARATOR}${slot}`, { dtype: 'F32', shape: [values.length], data: values });
+  }
+  return tensors;
+}
+
+async function readOptimizerSlots(file: string): Promise<OptimizerState['slots']> {
+  const bytes = await readFileOrFail(file, 'optimizer state');
+  const slots: OptimizerState['slots'] = {};
+  for (const [name, tensor] of parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).tensors) {
+    const cut = name.lastIndexOf(SLOT_SEPARATOR);
+    if (cut <= 0 || tensor.dtype !== 'F32') throw new CheckpointError(`unexpected tensor (${tensor.dtype})`, { file, field: name });
+    (slots[name.slice(0, cut)] ??= {})[name.slice(cut + 1)] = tensor.data as Float32Array;
+  }
+  return slots;
+}
+
+/**
+ * Reads a resumable checkpoint's state: `dir` is a run's --out or its checkpoint/ subdirectory.
+ * A checkpoint whose replacement was interrupted is repaired first.
+ */
+export async function readSavedState(dir: string): Promise<{ checkpointDir: string; saved: SavedState; slots: OptimizerState['slots'] }> {
+  const nested = path.join(dir, CHECKPOINT_DIR);
+  const isComplete = async (candidate: string) => existsSync(path.join(candidate, STATE_FILE));
+  await recoverDirectory(path.basename(path.resolve(dir)) === CHECKPOINT_DIR ? dir : nested, isComplete);
+  for (const checkpointDir of [nested, dir]) {
+    const file = path.join(checkpointDir, STATE_FILE);
+    if (!existsSync(file)) continue;
+    let saved: SavedState;
+    try {
+      saved = JSON.parse(await fs.readFile(file, 'utf8')) as SavedState;
+    } catch (error) {
+      throw new CheckpointError(`not valid JSON (${(error as Error).message})`, { file });
+    }
+    if (saved?.format !== 'microbatch-training-state') throw new CheckpointError('not a microbatch training state', { file, field: 'format' });
+    if (saved.version !== STATE_VERSION) {
+      throw new CheckpointError(`was written by another version of microbatch (state version ${String(saved.version)}, this one reads ${STATE_VERSION}): start the run again`, { file, field: 'version' });
+    }
+    return { checkpointDir, saved, slots: await readOptimizerSlots(path.join(checkpointDir, OPTIMIZER_FILE)) };
+  }
+  throw new CheckpointError(`no resumable checkpoint (${STATE_FILE}) found here or in ${nested}`, { file: dir });
+}
+
+/** The output directory of the run that `--resume DIR` continues: DIR, or the parent of DIR when DIR is its checkpoint/. */
+export function resumeOutputDir(dir: string): string {
+  const isCheckpoint = existsSync(path.join(dir, STATE_FILE)) && !existsSync(path.join(dir, CHECKPOINT_DIR, STATE_FILE));
+  return isCheckpoint ? path.dirname(path.resolve(dir)) : dir;
+}
+
+export interface EncodedDataset {
+  examples: EncodedRow[];
+  labels: string[];
+  stats: LengthStats;
+  rowsRead: number;
+}
+
+export async function encodeLabelledFile(
+  file: string,
+  tokenizer: Tokenizer,
+  settings: Pick<FinetuneSettings, 'textField' | 'labelField' | 'maxLength'>,
+  fixedLabels?: readonly string[],
+): Promise<EncodedDataset> {
+  const data = await readLabelledFile(file, { textField: settings.textField, labelField: settings.labelField });
+  const { labels, label2id } = buildLabelMap(data, fixedLabels);
+  const examples = encodeRows(data, tokenizer, { maxLength: settings.maxLength, label2id });
+  return { examples, labels, stats: lengthStats(examples), rowsRead: data.report.rowsRead };
+}
+
+
+function describeLengths(stats: LengthStats, maxLength: number): string {
+  return `${stats.minTokens}–${stats.maxTokens} tokens (mean ${stats.meanTokens.toFixed(1)}), ${stats.truncated} truncated to ${maxLength}`;
+}
+
+/** Everything a run needs from the model directory, read before any backend starts. */
+interface ModelFiles {
+  dir: string;
+  configJson: unknown;
+  configFile: string;
+  tokenizer: Tokenizer;
+  tokenizerFiles: Record<string, string>;
+}
+
+async function readModelFiles(dir: string): Promise<ModelFiles> {
+  const { json, file } = await readConfigJson(dir);
+  const { family } = readConfig(json, file);
+  const tokenizerFiles = await readTokenizerFiles(dir);
+  const tokenizer = loadTokenizer(tokenizerFiles, family.modelType, dir);
+  return { dir, configJson: json, configFile: file, tokenizer, tokenizerFiles };
+}
+
+/** Runs a whole fine-tuning job (or continues one, when `resumeFrom` is given). */
+export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHooks, resumeFrom?: string): Promise<FinetuneSummary> {
+  let settings = settingsIn;
+  let resume: Awaited<ReturnType<typeof readSavedState>> | undefined;
+  if (resumeFrom !== undefined) {
+    resume = await readSavedState(resumeFrom);
+    // A resumed run continues the saved run: same data, model, hyper-parameters. Only where
+    // it writes and how it runs (backend, workers) may change.
+    settings = { ...resume.saved.settings, out: settingsIn.out, backend: settingsIn.backend, workers: settingsIn.workers, stopAfterSteps: settingsIn.stopAfterSteps };
+  }
+  validateSettings(settings);
+
+  // Every input is read and checked before the backend starts and before anything is logged
+  // or written, so bad input fails with one line and leaves no output directory behind.
+  const modelDir = resume?.checkpointDir ?? settings.model;
+  const files = await readModelFiles(modelDir);
+  const { family, config } = readConfig(files.configJson, files.configFile, settings.dropout);
+  const weights = await readWeights(modelDir);
+  const raw = await encodeLabelledFile(settings.data, files.tokenizer, settings);
+  const choice = resume !== undefined ? { labels: resume.saved.labels, keepHead: true } : chooseTrainingLabels(config, raw.labels);
+  const data = choice.labels.join('\0') === raw.labels.join('\0') ? raw : await encodeLabelledFile(settings.data, files.tokenizer, settings, choice.labels);
+  const labels = choice.labels;
+  const evalData = settings.eval !== undefined ? await encodeLabelledFile(settings.eval, files.tokenizer, settings, labels) : undefined;
+  if (settings.remainder === 'drop' && data.examples.length < settings.batch) {
+    throw new ConfigError(`with ${data.examples.length} samples and --batch ${settings.batch} would drop every sample`, { field: 'remainder' });
+  }
+
+  // MICROBATCH_FAST_KERNELS=0 runs stock TF.js kernels: the benchmarks' baseline.
+  // The native kernels' own threads fill the cores a single worker leaves idle.
+  const backend = await selectBackend(settings.backend, {
+    log: hooks.log,
+    fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0',
+    nativeThreads: settings.workers > 1 ? 1 : os.availableParallelism(),
+  });
+  const shared = settings.workers > 1;
+  const built: BuiltModel = buildModel(family, config, {
+    task: 'sequence-classification',
+    labels,
+    ...(weights !== undefined ? { tensors: weights.tensors } : {}),
+    freshHead: !choice.keepHead,
+    seed: settings.seed,
+    arena: { shared },
+    source: weights?.file ?? files.configFile,
+  });
+  const model = built.model as SequenceClassifier;
+  hooks.log(`data: ${settings.data}: ${data.rowsRead} rows, labels ${labels.map((label, id) => `${id}=${label}`).join(' ')}, ${describeLengths(data.stats, settings.maxLength)}`);
+  if (choice.notice !== undefined) hooks.log(`model: ${choice.notice}`);
+  if (weights === undefined) hooks.log(`model: ${modelDir} has no model.safetensors: initialised a new ${family.modelType} from config.json (seed ${settings.seed})`);
+  else {
+    hooks.log(`model: loaded ${built.report.loaded} tensors from ${weights.file}`);
+    if (built.report.initialized.length > 0) hooks.log(`model: initialised fresh ${built.report.initialized.join(', ')}`);
+    const ignored = built.report.ignored;
+    if (ignored.length > 0) hooks.log(`model: ignored ${ignored.length} checkpoint tensors (${ignored.slice(0, 4).join(', ')}${ignored.length > 4 ? ', …' : ''})`);
+  }
+
+  let engine: ParallelEngine<SequenceSample> | undefined;
+  const optimizer = createOptimizer({
+    kind: settings.optimizer,
+    weightDecay: settings.weightDecay,
+    ...(settings.optimizer === 'sgd' && settings.momentum !== undefined ? { momentum: settings.momentum } : {}),
+  });
+  const modelSpec: ModelSpec = { configJson: files.configJson, configFile: files.configFile, task: 'sequence-classification', labels, ...(settings.dropout !== undefined ? { dropout: settings.dropout } : {}) };
+  try {
+    const hostBytes = model.parameters.values.data.byteLength * (2 + settings.workers - 1 + (settings.optimizer === 'adamw' ? 2 : settings.momentum ? 1 : 0));
+    const limits = memoryLimits(hostBytes, settings.memoryBudget);
+    const memory = await planMicroBatch(settings, resume?.saved.microBatch, model, data.examples, limits, hooks);
+    const microBatch = memory.microBatch;
+    if (settings.workers > 1) {
+      engine = await createParallelEngine<SequenceSample>(model, {
+        workers: settings.workers,
+        factory: { module: new URL('./replica.js', import.meta.url).href, exportName: 'taskModelReplica', options: modelSpec },
+        backend: backend.name,
+        fastKernels: backend.fastKernels,
+      });
+    }
+    hooks.log(
+      `train: ${data.examples.length} samples, micro-batch ${microBatch}, batch ${settings.batch}, ${settings.epochs} epochs, ` +
+        `remainder ${settings.remainder}, ${settings.optimizer} lr ${settings.lr} (${settings.schedule}, warmup ${settings.warmupSteps}), ` +
+        `clip ${settings.clipNorm || 'off'}, workers ${settings.workers}`,
+    );
+
+    await fs.mkdir(settings.out, { recursive: true });
+    await removeLeftovers(path.join(settings.out, CHECKPOINT_DIR));
+    await removeTempFiles(settings.out);
+    // summary.json marks a finished run; one left by an earlier run in this directory must not outlive this one's start.
+    await fs.rm(path.join(settings.out, SUMMARY_FILE), { force: true });
+    const metricsFile = path.join(settings.out, METRICS_FILE);
+    const resumeState: TrainingState | undefined = resume !== undefined ? { ...resume.saved.training, optimizer: { ...resume.saved.training.optimizer, slots: resume.slots } } : undefined;
+    await prepareMetricsFile(metricsFile, resumeState?.globalStep ?? 0);
+
+    const scaler = new LossScaler({ enabled: settings.lossScale, onOverflow: settings.onOverflow });
+    const started = performance.now();
+    let stepsThisProcess = 0;
+    let samplesThisProcess = 0;
+    let stoppedEarly = false;
+    // The ledger of every finished epoch, also when the run stops before fit returns.
+    const finishedEpochs: EpochSummary[] = [...(resumeState?.completed ?? [])];
+    // Absolute input paths, so that `--resume` works from any working directory.
+    const savedSettings: FinetuneSettings = {
+      ...settings,
+      data: path.resolve(settings.data),
+      model: path.resolve(settings.model),
+      ...(settings.eval !== undefined ? { eval: path.resolve(settings.eval) } : {}),
+      stopAfterSteps: undefined,
+    };
+    const saveState = async (training: TrainingState) => {
+      const { slots, ...optimizerState } = training.optimizer;
+      const saved: SavedState = { format: 'microbatch-training-state', version: STATE_VERSION, settings: savedSettings, labels, microBatch, training: { ...training, optimizer: optimizerState } };
+      await saveCheckpoint(path.join(settings.out, CHECKPOINT_DIR), model as TaskModel<unknown>, {
+        tokenizerFiles: files.tokenizerFiles,
+        extraFiles: { [STATE_FILE]: JSON.stringify(saved), [OPTIMIZER_FILE]: serializeSafetensors(optimizerSlotTensors(slots)) },
+      });
+    };
+
+    let result;
+    try {
+      result = await fit<SequenceSample>({
+        model,
+        data: data.examples,
+        epochs: settings.epochs,
+        microBatch,
+        batch: settings.batch,
+        remainder: settings.remainder,
+        seed: settings.seed,
+        shuffle: settings.shuffle,
+        optimizer,
+        lr: settings.lr,
+        schedule: settings.schedule,
+        warmupSteps: settings.warmupSteps,
+        clipNorm: settings.clipNorm,
+        scaler,
+        ...(engine !== undefined ? { engine, gradients: engine.gradients } : {}),
+        ...(resumeState !== undefined ? { resume: resumeState } : {}),
+        callbacks: {
+          onStep: async (event) => {
+            stepsThisProcess += 1;
+            samplesThisProcess += event.windowSize;
+            const elapsed = (performance.now() - started) / 1000;
+            await fs.appendFile(metricsFile, JSON.stringify(metricsLine(event, elapsed)) + '\n');
+            hooks.onStep?.(event, { epochs: settings.epochs, elapsedSeconds: elapsed, stepsThisProcess, samplesThisProcess });
+          },
+          onEpochEnd: (summary) => void finishedEpochs.push(summary),
+          onWindowBoundary: async (boundary) => {
+            // The end of the run needs no resumable checkpoint: the final one follows at once.
+            const atEpochEnd = boundary.nextWindow === 0 && boundary.epoch < settings.epochs;
+            const due = settings.saveEvery > 0 && boundary.globalStep % settings.saveEvery === 0;
+            const stopping = settings.stopAfterSteps !== undefined && stepsThisProcess >= settings.stopAfterSteps;
+            if (atEpochEnd || due || stopping) await saveState(boundary.state());
+            if (stopping && boundary.epoch < settings.epochs) throw new StopRequested();
+          },
+        },
+      });
+    } catch (error) {
+      if (error instanceof StopRequested) stoppedEarly = true;
+      else if (isOutOfMemory(error)) throw outOfMemoryError(microBatch, memory.fitting);
+      else throw error;
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    const summary: FinetuneSummary = {
+      task: 'sequence-classification',
+      model_type: family.modelType,
+      samples: data.examples.length,
+      labels,
+      micro_batch: microBatch,
+      batch: settings.batch,
+      backend: backend.name,
+      backend_detail: backend.detail,
+      workers: settings.workers,
+      epochs: result?.epochs ?? finishedEpochs,
+      train_seconds: Number(trainSeconds.toFixed(3)),
+      settings: { ...savedSettings },
+    };
+    delete (summary.settings as Partial<FinetuneSettings>).stopAfterSteps;
+    if (stoppedEarly) {
+      summary.stopped_early = true;
+      hooks.log(`stopped after ${stepsThisProcess} steps as asked; continue with: microbatch train --resume ${settings.out}`);
+      return summary;
+    }
+    if (evalData !== undefined) {
+      const evaluation = evaluateClassifier(model, evalData.examples, labels, Math.max(microBatch, 32));
+      summary.eval = {
+        accuracy: evaluation.report.accuracy,
+        macro_f1: evaluation.report.macro_f1,
+        samples: evaluation.report.samples,
+        correct: evaluation.correct,
+        file: settings.eval!,
+        labels: evaluation.report.labels,
+        per_label: Object.fromEntries(evaluation.report.per_label.map(({ label, ...scores }) => [label, scores])),
+        confusion_matrix: evaluation.report.confusion,
+      };
+    }
+    await writeFinalCheckpoint(settings.out, model as TaskModel<unknown>, files.tokenizerFiles);
+    await writeFileAtomic(path.join(settings.out, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+    // A finished run has nothing to resume; its checkpoint/ (weights + optimizer moments) would only triple the disk use.
+    await fs.rm(path.join(settings.out, CHECKPOINT_DIR), { recursive: true, force: true });
+    return summary;
+  } finally {
+    await engine?.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** One line of metrics.jsonl. */
+export function metricsLine(event: StepEvent, elapsedSeconds: number): Record<string, unknown> {
+  return {
+    step: event.globalStep,
+    epoch: event.epoch + 1,
+    window: event.window + 1,
+    windows: event.windows,
+    window_size: event.windowSize,
+    items: event.itemCount,
+    samples_seen: event.samplesSeen,
+    loss: event.skipped ? null : event.loss,
+    lr: event.lr,
+    grad_norm: event.skipped ? null : event.gradNorm,
+    loss_scale: event.lossScale,
+    skipped: event.skipped,
+    retries: event.retries,
+    elapsed_s: Number(elapsedSeconds.toFixed(3)),
+  };
+}
+
+class StopRequested extends Error {}
+
+/** Keeps the metrics of the steps a resumed run does not redo; starts a new file otherwise. */
+async function prepareMetricsFile(file: string, keepSteps: number): Promise<void> {
+  if (keepSteps === 0) {
+    await fs.writeFile(file, '');
+    return;
+  }
+  const lines = existsSync(file) ? (await fs.readFile(file, 'utf8')).split('\n').filter((line) => line !== '') : [];
+  await writeFileAtomic(file, lines.slice(0, keepSteps).map((line) => line + '\n').join(''));
+}
+
+/** The final HF checkpoint goes into <out> itself, next to metrics.jsonl: each file replaced atomically, config.json last. */
+async function writeFinalCheckpoint(out: string, model: TaskModel<unknown>, tokenizerFiles: Record<string, string>): Promise<void> {
+  const files = [...checkpointFiles(model, { tokenizerFiles })].sort(([a], [b]) => Number(a === 'config.json') - Number(b === 'config.json'));
+  // Weights first, config last: a directory with a new config.json has the new weights.
+  for (const [name, content] of files) await writeFileAtomic(path.join(out, name), content);
+}
+
+interface MicroBatchPlan {
+  microBatch: number;
+  /** The largest micro-batch the measurements say fits (for an out-of-memory message). */
+  fitting?: number;
+}
+
+/**
+ * The micro-batch: `auto` picks the largest that fits the limits; an explicit one is checked
+ * first (two cheap probes, extrapolated) so a run that cannot fit stops before training with
+ * the size that does, instead of crashing the wasm heap mid-epoch.
+ */
+async function planMicroBatch<Sample extends SequenceSample>(
+  settings: FinetuneSettings,
+  saved: number | undefined,
+  model: TaskModel<Sample>,
+  examples: readonly Sample[],
+  limits: MemoryLimits,
+  hooks: FinetuneHooks,
+): Promise<MicroBatchPlan> {
+  const longest = examples.reduce((best, example) => (example.ids.length > best.ids.length ? example : best), examples[0]!);
+  const probeSamples = (count: number) => Array.from({ length: count }, () => longest);
+  const measure = async (count: number) => {
+    try {
+      return await measurePeak(model, probeSamples(count));
+    } finally {
+      model.parameters.releaseMirrors();
+    }
+  };
+  const requested = saved ?? settings.microBatch;
+  if (requested === 'auto') {
+    const choice = await chooseMicroBatch({
+      maxMicroBatch: settings.batch,
+      measure,
+      fits: (peak) => fitsLimits(peak, limits),
+      describeLimit: (peak) => `even a micro-batch of 1 needs ${formatBytes(peak)} at the longest sequence (${longest.ids.length} tokens), over ${describeLimits(peak, limits)}`,
+    });
+    hooks.log(
+      `micro-batch auto: ${choice.microBatch} (peak ${formatBytes(choice.peakBytes)} of heap tensors at ${longest.ids.length} tokens, host ${formatBytes(limits.hostBytes)}; ` +
+        `probes ${choice.probes.map((probe) => `${probe.microBatch}→${formatBytes(probe.peakBytes)}`).join(', ')})`,
+    );
+    return { microBatch: choice.microBatch, fitting: choice.microBatch };
+  }
+  if (requested <= 2 && limits.heapBytes === Infinity) return { microBatch: requested };
+  const one = await measure(1);
+  const two = requested >= 2 ? await measure(2) : one;
+  const fitting = largestFitting(one, two, limits, settings.batch);
+  const predicted = extrapolate(one, two, requested);
+  if (!fitsLimits(predicted, limits)) {
+    throw new MemoryError(
+      `micro-batch ${requested} would need about ${formatBytes(predicted)} of heap tensors at the longest sequence (${longest.ids.length} tokens), over ${describeLimits(predicted, limits)}: ` +
+        (fitting >= 1 ? `--micro-batch ${fitting} fits (the result does not depend on it), or use --micro-batch auto` : 'use a shorter --max-length or a smaller model'),
+      { field: 'microBatch' },
+    );
+  }
+  return { microBatch: requested, fitting };
+}
+
+function validateSettings(settings: FinetuneSettings): void {
+  const check = (ok: boolean, field: string, detail: string) => {
+    if (!ok) throw new ConfigError(detail, { field });
+  };
+  check(Number.isFinite(settings.lr) && settings.lr >= 0, 'lr', `must be a finite number ≥ 0, got ${settings.lr}`);
+  check(Number.isFinite(settings.weightDecay) && settings.weightDecay >= 0, 'weightDecay', `must be ≥ 0, got ${settings.weightDecay}`);
+  check(
+    settings.microBatch === 'auto' || (Number.isSafeInteger(settings.microBatch) && settings.microBatch >= 1 && settings.microBatch <= settings.batch),
+    'microBatch',
+    `(${settings.microBatch}) must be a positive integer not exceeding the batch (${settings.batch})`,
+  );
+  check(settings.maxLength >= 3, 'maxLength', `must be at least 3 (a token between the special tokens), got ${settings.maxLength}`);
+  check(Number.isSafeInteger(settings.workers) && settings.workers >= 1, 'workers', `must be a positive integer, got ${settings.workers}`);
+  check(settings.microBatch !== 'auto' || settings.memoryBudget === undefined || settings.memoryBudget > 0, 'memoryBudget', 'must be positive');
+  check(settings.optimizer === 'sgd' || settings.momentum === undefined, 'momentum', 'only applies to the sgd optimizer');
+}

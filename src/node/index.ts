@@ -1,0 +1,17 @@
+/**
+ * `microbatch/node`: what needs Node — files and checkpoint directories, atomic writes, backend
+ * selection (tfjs-node, wasm, cpu), the native addon, the worker pool, and the runs the CLI
+ * drives. Importing it also registers TF.js's gradient functions (for models trained through
+ * TF.js's autodiff).
+ */
+export { selectBackend, parseBackendChoice, backendCandidates, BACKEND_CHOICES, type BackendChoice, type BackendName, type SelectBackendOptions, type SelectedBackend } from './backend.js';
+export { installNativeKernels, uninstallNativeKernels, nativeKernelsInstalled, nativeAvailable, nativeStatus, nativeThreads, type NativeStatus, type NativeKernelOptions } from './native.js';
+export { writeFileAtomic, writeDurable, replaceDirectory, recoverDirectory, removeLeftovers, removeTempFiles } from './atomic.js';
+export { readConfigJson, readWeights, readTokenizerFiles, saveCheckpoint, checkpointFiles, TOKENIZER_FILES, type SaveCheckpointOptions } from './checkpoint.js';
+export { loadTrainedModel, type LoadedModel } from './models.js';
+export { WorkerPool, type WorkerPoolOptions } from './pool.js';
+export { createParallelEngine, splitShares, type ParallelEngine, type ParallelEngineOptions } from './parallel.js';
+export { taskModelReplica, type ModelSpec, type ReplicaFactory } from './replica.js';
+export { readLabelledFile, readTextFile } from './files.js';
+export { finetune, readSavedState, resumeOutputDir, bundledPath, type FinetuneSettings, type FinetuneSummary, type FinetuneHooks } from './finetune.js';
+export { memoryLimits, measurePeak, isOutOfMemory, WASM_HEAP_MAX, type MemoryLimits } from './memory.js';
