@@ -40,7 +40,7 @@ export function trainCommand(): Command {
     .option('--out <dir>', 'output directory: HF checkpoint, metrics.jsonl, summary.json, checkpoint/ (default for the embedded run: runs/demo)')
     .option('--eval <file>', 'evaluation data (same format); accuracy and macro-F1 go into summary.json')
     .option('--micro-batch <n|auto>', 'samples per forward/backward pass, or "auto" to fit --memory-budget', microBatchValue, 8)
-    .option('--memory-budget <size>', 'with --micro-batch auto: peak tensor memory allowed, e.g. 512MB (default: a quarter of RAM)', byteSize)
+    .option('--memory-budget <size>', 'memory the run may use, wasm heap and host stores together, e.g. 6GB (default: 75% of RAM); --micro-batch auto picks the largest that fits, a given micro-batch is checked against it', byteSize)
     .option('--batch <n>', 'samples per optimizer step (the effective batch)', positiveInteger, 32)
     .option('--epochs <n>', 'passes over the data', positiveInteger, 3)
     .option('--lr <rate>', 'peak learning rate', nonNegativeNumber, 5e-5)

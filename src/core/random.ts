@@ -101,8 +101,14 @@ export function fillDropoutMask(mask: Float32Array, rate: number, seed: number):
   const kept = 1 / (1 - rate);
   // A 32-bit draw below this is a drop: P = rate (to 2^-32).
   const dropBelow = rate * 4294967296;
-  const stream = new RandomStream(seed);
-  for (let i = 0; i < mask.length; i++) mask[i] = stream.nextUint32() < dropBelow ? 0 : kept;
+  // RandomStream.nextUint32 inlined on a local state: this loop runs over every activation.
+  let state = toUint32(seed);
+  for (let i = 0; i < mask.length; i++) {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    mask[i] = (t ^ (t >>> 14)) >>> 0 < dropBelow ? 0 : kept;
+  }
   return mask;
 }
 

@@ -107,7 +107,11 @@ export function nativeThreads(): number {
  */
 function accumulatingSgemm(sgemm: Sgemm): Sgemm {
   const c = Float32Array.of(1);
-  sgemm(Float32Array.of(2), Float32Array.of(3), c, 1, 1, 1, 1, 0, 0, false, false, true);
+  try {
+    sgemm(Float32Array.of(2), Float32Array.of(3), c, 1, 1, 1, 1, 0, 0, false, false, true);
+  } catch {
+    // An older build takes exactly 11 arguments.
+  }
   if (c[0] === 7) return sgemm;
   return (a, b, out, batch, m, k, n, strideA, strideB, transposeA, transposeB, accumulate) => {
     if (!accumulate) return sgemm(a, b, out, batch, m, k, n, strideA, strideB, transposeA, transposeB);

@@ -25,13 +25,13 @@ export interface LengthStats {
   truncated: number;
 }
 
-export interface EncodeOptions {
+export interface EncodeRowsOptions {
   maxLength: number;
   label2id: LabelMap['label2id'];
 }
 
 /** Token ids (with special tokens, truncated to `maxLength`) and the class id of every row, in file order. */
-export function encodeRows(data: LabelledData, tokenizer: TextEncoder, options: EncodeOptions): EncodedRow[] {
+export function encodeRows(data: LabelledData, tokenizer: TextEncoder, options: EncodeRowsOptions): EncodedRow[] {
   const { file, labelField } = data.report;
   return data.rows.map((row) => {
     if (row.label === null) throw new DataError('label is missing', { file, line: row.line, field: labelField });

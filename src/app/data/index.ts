@@ -3,4 +3,4 @@ export type { DataFormat, LabelledData, LabelledRow, ReadOptions, ReadReport } f
 export { buildLabelMap } from './labels.js';
 export type { LabelMap } from './labels.js';
 export { encodeRows, lengthStats } from './encode.js';
-export type { EncodedRow, EncodeOptions, LengthStats, TextEncoder } from './encode.js';
+export type { EncodedRow, EncodeRowsOptions, LengthStats, TextEncoder } from './encode.js';
