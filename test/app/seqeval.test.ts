@@ -289,6 +289,26 @@ test('seqeval scheme tests: IOB2 and IOBES entities (end exclusive), invalid pre
   assert.equal(classificationReport([['B-PER', 'E-PER']], [['B-PER', 'E-PER']], { mode: 'strict' }).scheme, 'IOBES');
 });
 
+test('entity types sort in code point order, as Python sorts them (not UTF-16 order)', () => {
+  // seqeval 1.2.2: classification_report([['B-Ｚ', 'B-𝒜']], [['B-Ｚ', 'O']]) lists Ｚ (U+FF3A), then 𝒜 (U+1D49C).
+  const report = classificationReport([['B-Ｚ', 'B-𝒜']], [['B-Ｚ', 'O']]);
+  assert.deepEqual(report.types.map((row) => [row.type, row.f1]), [['Ｚ', 1], ['𝒜', 0]]);
+  assert.equal(
+    formatClassificationReport(report),
+    [
+      '              precision    recall  f1-score   support',
+      '',
+      '           Ｚ       1.00      1.00      1.00         1',
+      '           𝒜       0.00      0.00      0.00         1',
+      '',
+      '   micro avg       1.00      0.50      0.67         2',
+      '   macro avg       0.50      0.50      0.50         2',
+      'weighted avg       0.50      0.50      0.50         2',
+      '',
+    ].join('\n'),
+  );
+});
+
 test('formatFixed rounds as Python format(value, ".Nf"): exact ties to even, others correctly', () => {
   // Values from Python 3: format(0.125, '.2f') == '0.12', …
   const cases: [number, number, string][] = [
