@@ -18,7 +18,8 @@
  * of Google's create_pretraining_data.py): the candidate words are shuffled (Fisher–Yates, the
  * algorithm of Python's `random.shuffle`, on our stream), the budget is
  * `min(maxPredictions, max(1, round(length · p)))` tokens with Python's round (half to even) and
- * `length` the sample's length without padding (HF passes each unpadded example), and words are
+ * `length` the sample's length without padding (HF passes each unpadded example) — so, as in HF,
+ * even p = 0 predicts one word —, and words are
  * taken in shuffled order, skipping any word that would exceed the budget; the selected tokens
  * then get the same 80 / 10 / 10 treatment token by token (HF applies `torch_mask_tokens` to
  * the word mask). Where we deviate, on purpose:

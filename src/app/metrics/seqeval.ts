@@ -24,7 +24,10 @@
  * emitted; errors are DataErrors (inconsistent lengths, an empty tag, a prefix the strict scheme
  * does not allow) where seqeval raises ValueError / KeyError / IndexError; `sample_weight`
  * (unused by seqeval's computation) is not offered; the text report is also produced when there
- * is no entity at all (seqeval's `max()` over no names raises).
+ * is no entity at all (seqeval's `max()` over no names raises); strict mode without a scheme
+ * detects it for every score, as seqeval's `classification_report` does (seqeval's `f1_score`
+ * and friends silently fall back to default mode instead); token accuracy over no tag is NaN
+ * (seqeval divides by zero).
  */
 import { DataError } from '../../core/errors.js';
 import { compareCodePoints } from '../data/tagged.js';
