@@ -3,6 +3,7 @@ import { MicrobatchError } from '../core/errors.js';
 import { evalCommand } from './eval.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 
@@ -11,7 +12,7 @@ export function buildProgram(): Command {
     .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT text classifiers with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand()]) {
+  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;
