@@ -5,6 +5,7 @@ import { describeError } from './errors.js';
 import { evalCommand } from './eval.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
     .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand()]) {
+  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;
