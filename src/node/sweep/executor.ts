@@ -41,7 +41,7 @@ export interface ExecuteOptions {
   /** Abort: the child is asked to stop (the runner checkpoints) and killed after `killGraceMs`. */
   signal?: AbortSignal;
   /** Called once the trial process starts; `resume` says whether an earlier attempt left files. */
-  onStart?: (resume: boolean) => void;
+  onStart?: (resume: boolean, pid: number | undefined) => void;
   onEpoch?: (epoch: EpochMetrics) => void;
   /** How long an aborted trial may take to stop before SIGKILL (default 30 s). */
   killGraceMs?: number;
@@ -76,7 +76,7 @@ export async function executeTrial(trial: TrialSpec, options: ExecuteOptions): P
     serialization: 'advanced',
   });
   closeSync(log);
-  options.onStart?.(resume);
+  options.onStart?.(resume, child.pid);
 
   let answer: ChildMessage | undefined;
   let aborted = false;
