@@ -190,14 +190,19 @@ async function awaitTrials(trials: readonly TrialSpec[], options: QueuedSweepOpt
         let running = 0;
         for (const trial of trials) {
           if (records.has(trial.id)) continue;
-          const job = await queue.getJob(jobId(key, trial));
+          // State first, then the job: a job read before it completes would lack its result.
+          const id = jobId(key, trial);
+          const state = await queue.getJobState(id);
+          const job = state === 'unknown' ? undefined : await queue.getJob(id);
           if (job === undefined) {
             missing.push(trial);
             continue;
           }
-          const state = await job.getState();
           if (state === 'completed') {
-            const record = recordFromJob(trial, job);
+            const fromJob = recordFromJob(trial, job);
+            // An unreadable job result falls back to the record the worker wrote to the shared out dir.
+            const record =
+              typeof fromJob !== 'string' ? fromJob : ((await readTrialRecord(outDir, trial).catch(() => undefined)) ?? failedRecord(trial, fromJob, jobDuration(job)));
             await writeTrialRecord(outDir, trial, record);
             settle(trial, record);
             emit({ type: 'finished', trial, record });
@@ -240,13 +245,14 @@ function jobDuration(job: Job): number {
   return job.finishedOn !== undefined && job.processedOn !== undefined ? Math.max(0, job.finishedOn - job.processedOn) : 0;
 }
 
-function recordFromJob(trial: TrialSpec, job: Job): TrialRecord {
+/** The record a completed job returned, or why it cannot be read. */
+function recordFromJob(trial: TrialSpec, job: Job): TrialRecord | string {
   try {
     const record = parseRecordValue(job.returnvalue, { file: `job ${job.id} result` });
     if (record.trial !== trial.id) throw new Error(`it is the record of trial ${record.trial}`);
     return record;
   } catch (error) {
-    return failedRecord(trial, `the job's result is invalid: ${(error as Error).message}`, jobDuration(job));
+    return `the job's result is invalid: ${(error as Error).message}`;
   }
 }
 
