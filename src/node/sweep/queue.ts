@@ -27,7 +27,6 @@
  * * Redis going away: ioredis reconnects (capped backoff) and commands wait for it
  *   (`maxRetriesPerRequest: null`); with Redis persistence on, jobs survive a restart.
  */
-import { hostname } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -330,7 +329,7 @@ export async function startSweepWorker(options: SweepWorkerOptions): Promise<Swe
     }
     const { trial, outDir } = data;
     if (!existsSync(path.join(outDir, SWEEP_FILE))) {
-      throw new UnrecoverableError(`${outDir} is not a sweep's out dir on ${hostname()}: every worker must see the out dir at the same path`);
+      throw new UnrecoverableError(`${outDir} is not a sweep's out dir on ${os.hostname()}: every worker must see the out dir at the same path`);
     }
     const done = await readTrialRecord(outDir, trial);
     if (done?.status === 'completed') {
