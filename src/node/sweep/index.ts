@@ -1,0 +1,6 @@
+/** Sweeps in Node: trials in processes on this machine, or across machines through BullMQ on Redis. */
+export * from './executor.js';
+export * from './files.js';
+export * from './local.js';
+export * from './queue.js';
+export * from './runner.js';
