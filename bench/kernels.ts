@@ -1,7 +1,7 @@
 /**
  * Kernel benchmark: GFLOP/s of each matMul variant training uses, stock TF.js vs
- * microbatch's fast kernels on wasm (cpu for reference), then the per-kernel profile of a
- * synthetic BERT-mini training step, stock vs fast. Prints markdown.
+ * microbatch's fast kernels on wasm (cpu for reference), then the per-kernel profile of the
+ * real BERT-mini training step (bench/profile-model-step.ts), stock vs fast. Prints markdown.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/kernels.js [--quick]
  */
@@ -10,7 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { cpus } from 'node:os';
 import { installFastKernels, registerMissingKernels, uninstallFastKernels } from '../src/backend/index.js';
-import { formatProfile, profileBertStep } from './profile-bert-step.js';
+import { median } from './profile-kernels.js';
+import { BERT_MINI_STEP, formatModelStepProfile, profileModelStep } from './profile-model-step.js';
 
 interface Variant {
   name: string;
@@ -53,8 +54,7 @@ function measure(variant: Variant, runs: number, warmup: number): number {
     times.push(performance.now() - start);
   }
   tf.dispose([a, b]);
-  times.sort((x, y) => x - y);
-  return variant.flops / (times[Math.floor(times.length / 2)]! * 1e6);
+  return variant.flops / (median(times) * 1e6);
 }
 
 const quick = process.argv.includes('--quick');
@@ -77,9 +77,9 @@ for (const variant of VARIANTS) {
   console.log(`| ${variant.name} | ${cpu.toFixed(2)} | ${stock.toFixed(2)} | ${fast.toFixed(2)} | ${(fast / stock).toFixed(1)}× |`);
 }
 
-console.log('\n## Synthetic BERT-mini training step (forward + backward, micro-batch 8, 110 tokens)\n');
-const stockProfile = await profileBertStep('wasm', 'stock', 1);
-const fastProfile = await profileBertStep('wasm', 'fast', quick ? 2 : 5);
-console.log(formatProfile(stockProfile) + '\n');
-console.log(formatProfile(fastProfile) + '\n');
-console.log(`Step speed-up: ${(stockProfile.msPerStep / fastProfile.msPerStep).toFixed(1)}×`);
+console.log('\n## BERT-mini training step (forward + backward, micro-batch 8, 110–128 tokens)\n');
+const stockProfile = await profileModelStep({ ...BERT_MINI_STEP, fastKernels: false, runs: 1 });
+const fastProfile = await profileModelStep({ ...BERT_MINI_STEP, runs: quick ? 2 : 5 });
+console.log('wasm stock:\n\n' + formatModelStepProfile(stockProfile, 10) + '\n');
+console.log('wasm fast:\n\n' + formatModelStepProfile(fastProfile, 10) + '\n');
+console.log(`Forward + backward speed-up: ${(stockProfile.forwardBackwardMs / fastProfile.forwardBackwardMs).toFixed(1)}×`);

@@ -13,14 +13,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cpus, loadavg } from 'node:os';
-import { selectBackend } from '../src/backend/index.js';
 import { installFastKernels, uninstallFastKernels } from '../src/backend/fastKernels.js';
-import { installNativeMatMul, nativeStatus, uninstallNativeMatMul } from '../src/backend/native.js';
-import { MIN_NATIVE_MULTIPLY_ADDS } from '../src/backend/kernels/nativeBatchMatMul.js';
-import { parseBertConfig } from '../src/bert/config.js';
-import { BertForSequenceClassification, type EncodedExample } from '../src/bert/model.js';
-import { GradientAccumulator } from '../src/train/accumulator.js';
-import { timeKernels } from './profile-kernels.js';
+import { MIN_HOST_MULTIPLY_ADDS as MIN_NATIVE_MULTIPLY_ADDS } from '../src/backend/kernels/hostBatchMatMul.js';
+import { selectBackend } from '../src/node/backend.js';
+import { installNativeKernels as installNativeMatMul, nativeStatus, uninstallNativeKernels as uninstallNativeMatMul } from '../src/node/native.js';
+import { GradientStore } from '../src/train/store.js';
+import { median, timeKernels } from './profile-kernels.js';
+import { benchClassifier, syntheticMicroBatches } from './profile-model-step.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -38,11 +37,6 @@ function useVariant(variant: Variant): void {
   if (variant === 'native 1T' || variant === 'native 2T') {
     if (!installNativeMatMul({ threads: variant === 'native 1T' ? 1 : 2 })) throw new Error(`native matMul unavailable: ${nativeStatus().reason}`);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Median ms of `run` after a warm-up, with at least `minRuns` runs and ~`budgetMs` of work. */
@@ -112,34 +106,14 @@ function smallProductTable(): string[] {
   return lines;
 }
 
-/** Deterministic pseudo-random integers for the synthetic token ids. */
-function integers(seed: number): (below: number) => number {
-  let state = seed >>> 0;
-  return (below) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % below;
-  };
-}
-
 async function modelStepTable(): Promise<string[]> {
-  const vocab = 4000;
-  const tokens = 118;
   const microBatch = 8;
-  const config = parseBertConfig(
-    { vocab_size: vocab, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 512 },
-    'bench',
-  );
-  const model = BertForSequenceClassification.create(config, { numLabels: 2, dropout: 0.1 });
-  const accumulator = new GradientAccumulator(model.params);
-  const next = integers(42);
-  // [CLS] = 2, [SEP] = 3 as in data/default-model; words avoid the special ids below 5.
-  const samples: EncodedExample[] = Array.from({ length: microBatch }, () => ({
-    ids: [2, ...Array.from({ length: tokens - 2 }, () => 5 + next(vocab - 5)), 3],
-    label: next(2),
-  }));
+  const model = benchClassifier('mini', 4000, 0.1);
+  const grads = new GradientStore(model.parameters.layout);
+  const samples = syntheticMicroBatches({ microBatch, minLength: 118, maxLength: 118, vocab: 4000 }, 1)[0]!;
   let dropoutSeed = 0;
   const forwardBackward = (): void => {
-    accumulator.accumulate(() => model.lossSum(samples, true, dropoutSeed++), 32);
+    model.accumulateGradients(samples, grads, { factor: 1 / 32, training: true, dropoutSeed: dropoutSeed++, epoch: 0 });
   };
   const runs = quick ? 5 : 15;
   const lines = ['| BatchMatMul | forward + backward ms (median) | of which BatchMatMul ms | samples/s |', '| --- | ---: | ---: | ---: |'];
@@ -154,7 +128,6 @@ async function modelStepTable(): Promise<string[]> {
       lines.push(`| ${variant} | ${ms.toFixed(1)} | ${matMulMs.toFixed(1)} | ${((1000 * microBatch) / ms).toFixed(1)} |`);
     }
   } finally {
-    accumulator.dispose();
     model.dispose();
   }
   return lines;

@@ -47,3 +47,9 @@ export async function timeKernels<T>(backendName: string, run: () => Promise<T> 
     }
   }
 }
+
+/** The median (upper median for an even count) of `values`: the one every benchmark quotes. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}

@@ -1,26 +1,35 @@
 /**
- * Profiles the REAL training step of `BertForSequenceClassification` at the BERT-mini shape of
- * issue 4 (4 layers, hidden 256, intermediate 1024, 4 heads, micro-batch 8, window 32) on wasm:
- * forward only, forward + backward through `GradientAccumulator.accumulate`, the AdamW step, and
- * a whole 32-sample window as `fit` runs it (4 micro-batches, finiteness check, clipping, step,
- * zeroing). Then a per-kernel table of one forward + backward and of one optimizer step, and
- * the time spent outside kernels (tape, tidy, op dispatch, JS).
+ * Profiles the REAL training step of a BERT sequence classifier (BERT-mini by default: 4 layers,
+ * hidden 256, intermediate 1024, 4 heads, micro-batch 8, window 32) on wasm: forward only,
+ * forward + backward (`accumulateGradients`), the AdamW step on the host stores, and a whole
+ * 32-sample window as `fit` runs it (micro-batches, finiteness check, clipping, step, zeroing).
+ * Then a per-kernel table of one forward + backward and the time spent outside kernels (layer
+ * code, host transfers, dropout masks, op dispatch).
  *
- * Run: node dist/bench/profile-model-step.js [runs=7] [vocab=4000] [fast|stock] [top=25] [dropout=0.1]
+ * Run: node dist/bench/profile-model-step.js [runs=7] [mini|base] [fast|stock] [top=25] [dropout=0.1]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
-import { selectBackend } from '../src/backend/index.js';
-import { parseBertConfig } from '../src/bert/config.js';
-import { BertForSequenceClassification, type EncodedExample } from '../src/bert/model.js';
+import { readConfig } from '../src/app/checkpoint.js';
+import { layerContext } from '../src/nn/context.js';
 import { AdamW } from '../src/optim/adamw.js';
-import { GradientAccumulator } from '../src/train/accumulator.js';
+import { SequenceClassifier, type SequenceSample } from '../src/tasks/model.js';
 import { clipByGlobalNorm } from '../src/train/clip.js';
-import { timeKernels, type KernelTime } from './profile-kernels.js';
+import { GradientStore } from '../src/train/store.js';
+import { selectBackend } from '../src/node/backend.js';
+import { median, timeKernels, type KernelTime } from './profile-kernels.js';
+
+/** The BERT shapes the benchmarks use: BERT-mini (issue 4) and bert-base (issue 11: 85 M parameters besides a 4000-piece vocabulary). */
+export const BERT_SHAPES = {
+  mini: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
+  base: { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072 },
+} as const;
+export type BertShape = keyof typeof BERT_SHAPES;
 
 export interface ModelStepOptions {
   runs: number;
+  shape: BertShape;
   vocab: number;
   fastKernels: boolean;
   microBatch: number;
@@ -32,7 +41,7 @@ export interface ModelStepOptions {
   dropout: number;
 }
 
-export const BERT_MINI_STEP: ModelStepOptions = { runs: 7, vocab: 4000, fastKernels: true, microBatch: 8, window: 32, minLength: 110, maxLength: 128, dropout: 0.1 };
+export const BERT_MINI_STEP: ModelStepOptions = { runs: 7, shape: 'mini', vocab: 4000, fastKernels: true, microBatch: 8, window: 32, minLength: 110, maxLength: 128, dropout: 0.1 };
 
 export interface ModelStepProfile {
   options: ModelStepOptions;
@@ -46,8 +55,6 @@ export interface ModelStepProfile {
   /** Per-kernel ms of one forward + backward (averaged over `runs`), slowest first. */
   forwardBackwardKernels: KernelTime[];
   forwardBackwardOutsideKernelsMs: number;
-  optimizerKernels: KernelTime[];
-  optimizerOutsideKernelsMs: number;
   loadAverage: number[];
 }
 
@@ -60,7 +67,7 @@ function integers(seed: number): (below: number) => number {
   };
 }
 
-function syntheticMicroBatches(options: ModelStepOptions, count: number): EncodedExample[][] {
+export function syntheticMicroBatches(options: Pick<ModelStepOptions, 'microBatch' | 'minLength' | 'maxLength' | 'vocab'>, count: number): SequenceSample[][] {
   const next = integers(42);
   return Array.from({ length: count }, () =>
     Array.from({ length: options.microBatch }, () => {
@@ -70,11 +77,6 @@ function syntheticMicroBatches(options: ModelStepOptions, count: number): Encode
       return { ids, label: next(2) };
     }),
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Median wall time of `run` over `runs` calls, after one warm-up call. */
@@ -89,62 +91,65 @@ function timeMedian(runs: number, run: () => void): number {
   return median(times);
 }
 
+/** A BERT sequence classifier of `shape` with HF's initialisation, as the CLI builds a model from a config. */
+export function benchClassifier(shape: BertShape, vocab: number, dropout: number, shared = false): SequenceClassifier {
+  const { family, config } = readConfig({ model_type: 'bert', vocab_size: vocab, max_position_embeddings: 512, ...BERT_SHAPES[shape] }, 'bench', dropout);
+  return new SequenceClassifier({ family, config, labels: ['ham', 'spam'] }, { arena: { shared } });
+}
+
 export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STEP): Promise<ModelStepProfile> {
   const selected = await selectBackend('wasm', { fastKernels: options.fastKernels, log: () => {} });
-  const config = parseBertConfig(
-    { vocab_size: options.vocab, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 512 },
-    'bench',
-  );
-  const model = BertForSequenceClassification.create(config, { numLabels: 2, dropout: options.dropout });
-  const accumulator = new GradientAccumulator(model.params);
+  const model = benchClassifier(options.shape, options.vocab, options.dropout);
+  const grads = new GradientStore(model.parameters.layout);
   const optimizer = new AdamW({ weightDecay: 0.01 });
   const microPerWindow = Math.ceil(options.window / options.microBatch);
   const microBatches = syntheticMicroBatches(options, microPerWindow);
   const first = microBatches[0]!;
   let dropoutSeed = 0;
+  const pass = (samples: readonly SequenceSample[]) => ({ factor: 1 / options.window, training: true, dropoutSeed: dropoutSeed++, epoch: 0, samples });
   const forward = (): void => {
-    const loss = model.lossSum(first, true, dropoutSeed++);
-    loss.dataSync();
-    loss.dispose();
+    tf.tidy(() => model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, dropoutSeed++), { firstTokenOnly: true }));
   };
   const forwardBackward = (): void => {
-    accumulator.accumulate(() => model.lossSum(first, true, dropoutSeed++), options.window);
+    const { samples, ...options } = pass(first);
+    model.accumulateGradients(samples, grads, options);
   };
-  // The wasm backend runs kernels synchronously, so the step is done when `step` returns.
-  const optimizerStep = (): void => optimizer.step(model.params, accumulator.gradients(), 1e-5);
+  const optimizerStep = (): void => {
+    optimizer.step(grads.pairWith(model.parameters), 1e-5);
+    model.parameters.markUpdated();
+  };
   // What fit's trainWindow does at loss scale 1 with clipping on.
   const window = (): void => {
-    for (const samples of microBatches) accumulator.accumulate(() => model.lossSum(samples, true, dropoutSeed++), options.window);
-    if (!accumulator.allFinite()) throw new Error('non-finite gradients in the benchmark');
-    const clipped = clipByGlobalNorm(accumulator.gradients(), 1);
-    optimizer.step(model.params, clipped.grads, 1e-5);
-    tf.dispose(clipped.grads);
-    accumulator.zero();
+    for (const samples of microBatches) {
+      const { samples: micro, ...rest } = pass(samples);
+      model.accumulateGradients(micro, grads, rest);
+    }
+    if (!grads.allFinite()) throw new Error('non-finite gradients in the benchmark');
+    clipByGlobalNorm(grads, 1);
+    optimizerStep();
+    grads.zero();
   };
   try {
-    // The first step creates AdamW's moments, which stay; everything else must be freed.
+    forwardBackward();
+    // The first step creates AdamW's moments, which stay on the host; heap mirrors stay too.
     optimizerStep();
+    forwardBackward();
     const tensorsBefore = tf.memory().numTensors;
     const forwardMs = timeMedian(options.runs, forward);
     const forwardBackwardMs = timeMedian(options.runs, forwardBackward);
     const optimizerStepMs = timeMedian(options.runs, optimizerStep);
+    forwardBackward();
     const windowMs = timeMedian(Math.max(3, Math.ceil(options.runs / 2)), window);
+    forwardBackward();
     const timedForwardBackward = async (): Promise<number> => {
       const start = performance.now();
       for (let i = 0; i < options.runs; i++) forwardBackward();
       return (performance.now() - start) / options.runs;
     };
     const fb = await timeKernels('wasm', timedForwardBackward);
-    const timedStep = async (): Promise<number> => {
-      const start = performance.now();
-      for (let i = 0; i < options.runs; i++) optimizerStep();
-      return (performance.now() - start) / options.runs;
-    };
-    const opt = await timeKernels('wasm', timedStep);
     const perRun = (kernels: KernelTime[]): KernelTime[] => kernels.map((k) => ({ kernel: k.kernel, ms: k.ms / options.runs, calls: k.calls / options.runs }));
     const kernelSum = (kernels: KernelTime[]): number => kernels.reduce((sum, k) => sum + k.ms, 0);
     const forwardBackwardKernels = perRun(fb.kernels);
-    const optimizerKernels = perRun(opt.kernels);
     const leaked = tf.memory().numTensors - tensorsBefore;
     if (leaked !== 0) throw new Error(`the training step leaked ${leaked} tensors`);
     return {
@@ -157,12 +162,9 @@ export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STE
       samplesPerSecond: (1000 * options.window) / windowMs,
       forwardBackwardKernels,
       forwardBackwardOutsideKernelsMs: fb.result - kernelSum(forwardBackwardKernels),
-      optimizerKernels,
-      optimizerOutsideKernelsMs: opt.result - kernelSum(optimizerKernels),
       loadAverage: loadavg(),
     };
   } finally {
-    accumulator.dispose();
     optimizer.dispose();
     model.dispose();
   }
@@ -183,28 +185,27 @@ function kernelTable(title: string, kernels: KernelTime[], outsideMs: number, to
 export function formatModelStepProfile(profile: ModelStepProfile, top = 25): string {
   const { options } = profile;
   return [
-    `${profile.backendDetail}; vocab ${options.vocab}, micro-batch ${options.microBatch}, window ${options.window}, lengths ${options.minLength}–${options.maxLength}, dropout ${options.dropout}; load average ${profile.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
+    `${profile.backendDetail}; BERT-${options.shape}, vocab ${options.vocab}, micro-batch ${options.microBatch}, window ${options.window}, lengths ${options.minLength}–${options.maxLength}, dropout ${options.dropout}; load average ${profile.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
     '',
     '| measure | median ms |',
     '| --- | ---: |',
     `| forward (micro-batch) | ${profile.forwardMs.toFixed(1)} |`,
     `| forward + backward (accumulate) | ${profile.forwardBackwardMs.toFixed(1)} |`,
-    `| AdamW step | ${profile.optimizerStepMs.toFixed(1)} |`,
+    `| AdamW step (host) | ${profile.optimizerStepMs.toFixed(1)} |`,
     `| window of ${options.window} (fit's step) | ${profile.windowMs.toFixed(1)} |`,
     '',
     `samples/s: ${profile.samplesPerSecond.toFixed(1)}`,
     '',
     ...kernelTable('forward + backward', profile.forwardBackwardKernels, profile.forwardBackwardOutsideKernelsMs, top),
-    ...kernelTable('AdamW step', profile.optimizerKernels, profile.optimizerOutsideKernelsMs, top),
   ].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = Number(process.argv[2] ?? BERT_MINI_STEP.runs);
-  const vocab = Number(process.argv[3] ?? BERT_MINI_STEP.vocab);
+  const shape = (process.argv[3] ?? 'mini') as BertShape;
   const fastKernels = (process.argv[4] ?? 'fast') !== 'stock';
   const top = Number(process.argv[5] ?? 25);
   const dropout = Number(process.argv[6] ?? BERT_MINI_STEP.dropout);
-  const profile = await profileModelStep({ ...BERT_MINI_STEP, runs, vocab, fastKernels, dropout });
+  const profile = await profileModelStep({ ...BERT_MINI_STEP, runs, shape, fastKernels, dropout });
   console.log(formatModelStepProfile(profile, top));
 }

@@ -17,7 +17,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkd
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BERT_CONFIG_DEFAULTS } from '../src/bert/config.js';
+import { median } from './profile-kernels.js';
+import { BERT_SHAPES } from './profile-model-step.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = path.join(root, 'bin', 'microbatch.mjs');
@@ -38,16 +39,7 @@ function bertMiniDir(): string {
   const vocabSize = readFileSync(vocab, 'utf8').split('\n').filter((line) => line !== '').length;
   writeFileSync(
     path.join(dir, 'config.json'),
-    JSON.stringify({
-      ...BERT_CONFIG_DEFAULTS,
-      model_type: 'bert',
-      architectures: ['BertForSequenceClassification'],
-      vocab_size: vocabSize,
-      hidden_size: 256,
-      num_hidden_layers: 4,
-      num_attention_heads: 4,
-      intermediate_size: 1024,
-    }),
+    JSON.stringify({ model_type: 'bert', architectures: ['BertForSequenceClassification'], vocab_size: vocabSize, ...BERT_SHAPES.mini }),
   );
   for (const file of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
     copyFileSync(path.join(root, 'data', 'default-model', file), path.join(dir, file));
@@ -80,12 +72,6 @@ function train(args: string[], env: Record<string, string> = {}): RunResult {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** The run whose training time is the median of `repeats` runs. */
 function medianRun(args: string[], env: Record<string, string> = {}, count = repeats): RunResult {
   const runs = Array.from({ length: count }, () => train(args, env));
@@ -100,10 +86,12 @@ function torchAvailable(): boolean {
 
 /** Tokenises the training data exactly as `train` does, for the PyTorch reference. */
 async function pretokenize(modelDir: string, maxLength: number): Promise<string> {
-  const { BertTokenizer } = await import('../src/bert/tokenizer.js');
-  const { buildLabelMap, encodeRows, readLabelledFile } = await import('../src/data/index.js');
-  const tokenizer = BertTokenizer.fromDirectory(modelDir);
-  const data = readLabelledFile(trainData);
+  const { loadTokenizer } = await import('../src/tokenizers/index.js');
+  const { readTokenizerFiles } = await import('../src/node/checkpoint.js');
+  const { buildLabelMap, encodeRows } = await import('../src/app/data/index.js');
+  const { readLabelledFile } = await import('../src/node/files.js');
+  const tokenizer = loadTokenizer(await readTokenizerFiles(modelDir), 'bert', modelDir);
+  const data = await readLabelledFile(trainData);
   const { labels, label2id } = buildLabelMap(data);
   const examples = encodeRows(data, tokenizer, { maxLength, label2id }).map(({ ids, label }) => ({ ids, label }));
   const file = path.join(work, 'train-ids.json');
@@ -208,12 +196,12 @@ async function main(): Promise<void> {
     const common = ['--data', trainData, '--model', mini, '--epochs', '1', '--max-length', '128', '--backend', 'wasm', '--workers', '1', '--batch', '32'];
     const micro = medianRun([...common, '--micro-batch', '8'], {}, 1);
     const plain = medianRun([...common, '--micro-batch', '32'], {}, 1);
-    const peaks = await tensorPeaks(mini);
-    console.log('| run | peak RSS MiB | TF.js peak tensor MiB (one micro-batch fwd+bwd at 128 tokens) |');
+    const peaks = heapPeaks('mini', [8, 32]);
+    console.log('| run | peak RSS MiB | peak heap tensors MiB (one micro-batch fwd+bwd at 128 tokens) |');
     console.log('| --- | ---: | ---: |');
     console.log(`| micro 8 × batch 32 | ${mib(micro.maxRssBytes)} | ${mib(peaks[8]!)} |`);
     console.log(`| plain batch 32 | ${mib(plain.maxRssBytes)} | ${mib(peaks[32]!)} |`);
-    console.log(`\nRatio: RSS ${fmt(micro.maxRssBytes / plain.maxRssBytes)}, tensors ${fmt(peaks[8]! / peaks[32]!)} (goal ≤ 0.6).\n`);
+    console.log(`\nRatio: RSS ${fmt(micro.maxRssBytes / plain.maxRssBytes)}, heap tensors ${fmt(peaks[8]! / peaks[32]!)} (goal ≤ 0.6).\n`);
   }
 
   if (wanted('demo')) {
@@ -229,11 +217,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** TF.js peak tensor bytes of one training micro-batch of 8 and of 32 at the longest length. */
-async function tensorPeaks(modelDir: string): Promise<Record<number, number>> {
-  const child = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'memory-peak.js'), modelDir, '8', '32'], { cwd: root, encoding: 'utf8' });
+/** Peak heap tensor bytes (activations + parameter mirrors) of one training micro-batch per size, at 128 tokens (bench/memory.ts). */
+function heapPeaks(shape: 'mini' | 'base', sizes: number[]): Record<number, number> {
+  const child = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'memory.js'), shape, '4000', '128', ...sizes.map(String)], { cwd: root, encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`memory probe failed:\n${child.stderr}`);
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<number, number>;
+  const rows = JSON.parse(child.stdout.trim().split('\n').pop()!) as { microBatch: number; activationsBytes: number; mirrorsBytes: number }[];
+  return Object.fromEntries(rows.map((row) => [row.microBatch, row.activationsBytes + row.mirrorsBytes]));
 }
 
 await main();

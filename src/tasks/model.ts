@@ -116,6 +116,27 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
   protected context(training: boolean, seed: number): LayerContext {
     return layerContext(this.parameters, training, seed);
   }
+
+  /**
+   * The head's logits without dropout: per input one row ([CLS] heads) or one row per token
+   * (token heads, and the masked-LM head over every position), as HF's `logits` output.
+   */
+  logits(inputs: readonly EncoderInput[]): Float32Array[][] {
+    const batch = this.encoder.batch(inputs);
+    const first = this.family.heads[this.task]!.positions === 'first';
+    const logits = tidy(() => {
+      const context = this.context(false, 0);
+      return this.head.forward(this.encoder.encode(batch, context, { firstTokenOnly: first }), context).logits;
+    });
+    try {
+      const values = logits.dataSync() as Float32Array;
+      const width = logits.shape[1];
+      const row = (index: number) => values.slice(index * width, (index + 1) * width);
+      return inputs.map((input, sample) => (first ? [row(sample)] : input.ids.map((_, position) => row(sample * batch.length + position))));
+    } finally {
+      logits.dispose();
+    }
+  }
 }
 
 /** A tokenised text with its class. */
