@@ -15,6 +15,23 @@
  * else from the family. Offsets of byte-level tokens leave out the spaces the token starts or
  * ends with when the post-processor says `trim_offsets` (RoBERTa's does), as HF's Rust library
  * does.
+ *
+ * Where the offsets and word ids knowingly differ from HF's Rust library (`offset_mapping`,
+ * `word_ids()` of a fast tokenizer):
+ * * offsets count UTF-16 code units, Python's count code points (they differ after characters
+ *   outside the BMP);
+ * * characters a pre-tokenizer or normalizer inserts (the prefix space of ByteLevel
+ *   `add_prefix_space`, Metaspace's leading `▁`, Prepend) cover nothing: a token made only of
+ *   them has an empty span. Rust aligns them to the first character, so e.g. a lone `Ġ` before
+ *   a word of `encodeWords` is `(0, 1)` there and `(0, 0)` here;
+ * * an added token with `lstrip`/`rstrip` (RoBERTa's `<mask>`) covers its own text; Rust's span
+ *   also covers the whitespace it strips;
+ * * with `trim_offsets`, spaces are always trimmed; Rust keeps one leading space on a token
+ *   that starts the text when `add_prefix_space` is on (it cannot tell it from the added one);
+ * * the library fuses consecutive unknown tokens across pre-tokens (Rust only within one), and
+ *   does not split Metaspace pre-tokens at `▁` (Rust does, with `split: true`): the ids are the
+ *   library's, a fused token counts in its first word, and a new word starts at each `▁` as in
+ *   Rust.
  */
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { ConfigError } from '../core/errors.js';
