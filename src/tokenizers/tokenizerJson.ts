@@ -275,13 +275,14 @@ export class JsonTokenizer implements Tokenizer {
   private readonly unnormalizedSplitter: AddedTokenSplitter;
   private readonly normalizedSplitter: AddedTokenSplitter;
   private readonly byteLevel: boolean;
-  /** Whether any ByteLevel pre-tokenizer adds a prefix space; `encodeWords` needs one (HF requires `add_prefix_space=True` for words). */
+  /** Whether every ByteLevel pre-tokenizer adds a prefix space; `encodeWords` needs one (HF requires `add_prefix_space=True` for words). */
   private readonly byteLevelAddsPrefixSpace: boolean;
   private readonly metaspace: { replacement: string; split: boolean } | undefined;
   /** The library tokenizer whose pre-tokenizer `encodeWords` uses (ByteLevel with `add_prefix_space`), made on first use. */
   private wordsLibrary: LibraryTokenizer | undefined;
 
-  private constructor(setup: JsonTokenizerSetup) {
+  /** Builds the tokenizer; a file the library cannot run, or without the special tokens a task needs, is a CheckpointError. */
+  constructor(setup: JsonTokenizerSetup) {
     this.setup = setup;
     const { file, tokenizerJson } = setup;
     this.library = buildLibraryTokenizer(file, tokenizerJson, setup.tokenizerConfig);
@@ -336,11 +337,6 @@ export class JsonTokenizer implements Tokenizer {
     // without any post-processor the family's template stands in, with the family's setting.
     this.trimOffsets = postProcessing.trimOffsets ?? (postProcessing.template === undefined && tokenizerJson.post_processor === null ? setup.familyTrimsOffsets : false);
     this.modelMaxLength = setup.modelMaxLength;
-  }
-
-  /** Builds the tokenizer; a file the library cannot run, or without the special tokens a task needs, is a CheckpointError. */
-  static create(setup: JsonTokenizerSetup): JsonTokenizer {
-    return new JsonTokenizer(setup);
   }
 
   get vocabSize(): number {

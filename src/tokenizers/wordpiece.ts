@@ -304,11 +304,6 @@ export class WordPieceTokenizer implements Tokenizer {
     return this.settings.modelMaxLength;
   }
 
-  /** Id → token for every id (undefined for gaps), as `vocab.txt` lists them. */
-  get tokens(): readonly (string | undefined)[] {
-    return this.vocab;
-  }
-
   /** Word pieces of `text`, without `[CLS]`/`[SEP]` (HF `tokenizer.tokenize`). */
   tokenize(text: string): string[] {
     return this.tokenizeAligned(text).map((piece) => piece.token);
