@@ -121,6 +121,44 @@ test('WordPiece run by the library (a pipeline ours does not take): offsets thro
   assert.deepEqual(loadTokenizer({ 'tokenizer.json': JSON.stringify(cased) }, 'bert', '/bert').encode('HELLOS', { maxLength: 8 }).tokens, ['[CLS]', '[UNK]', '[SEP]']);
 });
 
+test('BPE with byte fallback (Llama\'s layout): each byte token covers its character; Prepend and Replace align', () => {
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2, '<pad>': 3 };
+  for (let byte = 0; byte < 256; byte++) vocab[`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`] = Object.keys(vocab).length;
+  for (const token of ['▁', 'h', 'i', '!', '▁h', '▁hi', 'é']) vocab[token] = Object.keys(vocab).length;
+  const json = {
+    version: '1.0',
+    added_tokens: ['<unk>', '<s>', '</s>', '<pad>'].map((content) => ({ id: vocab[content], content, special: true, normalized: false })),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: null,
+    model: { type: 'BPE', vocab, merges: ['▁ h', '▁h i'], unk_token: '<unk>', fuse_unk: true, byte_fallback: true },
+  };
+  const tokenizer = loadTokenizer({ 'tokenizer.json': JSON.stringify(json) }, 'llama', '/llama');
+  const library = new LibraryTokenizerClass(json, {});
+  const text = 'hi 中é!😀';
+  const encoding = tokenizer.encode(text, { maxLength: 32 });
+  assert.deepEqual(encoding.ids.slice(1, -1), library.encode(text).ids);
+  assert.deepEqual(encoding.tokens, ['<s>', '▁hi', '▁', '<0xE4>', '<0xB8>', '<0xAD>', 'é', '!', '<0xF0>', '<0x9F>', '<0x98>', '<0x80>', '</s>'], 'the family template (RoBERTa-style names found in the vocabulary)');
+  assert.deepEqual(slices(text, encoding), ['', 'hi', ' ', '中', '中', '中', 'é', '!', '😀', '😀', '😀', '😀', '']);
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...'hi !é中😀\u0301x '), maxLength: 12 }), (input) => {
+      const ours = tokenizer.encode(input, { maxLength: 1000 });
+      assert.deepEqual(ours.ids.slice(1, -1), library.encode(input).ids, JSON.stringify(input));
+      ours.offsets.forEach(([start, end], i) => {
+        const token = ours.tokens[i]!;
+        if (/^<0x/.test(token)) assert.equal([...input.slice(start, end)].length, 1, `${JSON.stringify(input)}: ${token} covers one character`);
+        else if (ours.specialTokensMask[i] === 0) {
+          // The token spells its span with ▁ for spaces, maybe after the ▁ Prepend inserted (which covers nothing).
+          const spelled = input.slice(start, end).replaceAll(' ', '▁');
+          assert.ok(token === spelled || token === `▁${spelled}`, `${JSON.stringify(input)}: ${token} at ${start}..${end}`);
+        }
+      });
+    }),
+    { numRuns: 1000 },
+  );
+});
+
 test('alignMapped: exact per character, per cluster, position by position, per run, or whole', () => {
   const spans = (aligned: AlignedText) => Array.from({ length: aligned.text.length }, (_, i) => [aligned.starts[i], aligned.ends[i]]);
   const input = AlignedText.of('xAB Σ', 0);
