@@ -3,8 +3,11 @@
  * offsets, and its normalizers map strings to strings. HF's Rust library keeps, for every
  * character of the normalised text, the span of the original it came from; `AlignedText` is
  * that record here, and `alignNormalizer` rebuilds it for a library normalizer without changing
- * what the normalizer outputs: the normalised text is always the library's own, and the spans
- * are the finest that provably reproduce it.
+ * what the normalizer outputs: the normalised text is always the library's own. The spans come
+ * from the structure of the step where it is known (Sequence, Strip, Prepend, Replace), else
+ * from the smallest pieces — characters, a character with its marks, whitespace runs — whose
+ * normalised forms concatenate to the output (with one heuristic: output that differs only in
+ * letter case is aligned position by position), else from the whole input.
  *
  * Spans are in UTF-16 code units of the original text. Text the normalizer inserts (a prepended
  * `▁`) has no span ("synthetic").

@@ -8,7 +8,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tokenizersLibrary from '@huggingface/tokenizers';
-import { AlignedText, alignMapped, alignNormalizer } from '../../src/tokenizers/alignment.js';
+import { AlignedText, alignMapped, alignNormalizer, alignRemoveSpace } from '../../src/tokenizers/alignment.js';
 import type { LibraryNormalizer } from '../../src/tokenizers/alignment.js';
 import { JsonTokenizer, loadTokenizer } from '../../src/tokenizers/index.js';
 import type { Encoding } from '../../src/tokenizers/index.js';
@@ -186,6 +186,10 @@ test('alignMapped: exact per character, per cluster, position by position, per r
   const whole = alignMapped((text) => [...text].reverse().join(''), input);
   assert.equal(whole.text, 'Σ BAx');
   assert.deepEqual(spans(whole), Array(5).fill([0, 5]));
+  // The library's remove_space: trimmed, and each inner run of whitespace one space covering the run.
+  const squeezed = alignRemoveSpace(AlignedText.of(' a \t b  c ', 0));
+  assert.equal(squeezed.text, 'a b c');
+  assert.deepEqual(spans(squeezed), [[1, 2], [2, 5], [5, 6], [6, 8], [8, 9]]);
   // Surrogate pairs stay together.
   assert.deepEqual(spans(AlignedText.of('xyza😀', 3)), [[3, 4], [4, 6], [4, 6]]);
 });
