@@ -3,8 +3,11 @@
  * offsets, and its normalizers map strings to strings. HF's Rust library keeps, for every
  * character of the normalised text, the span of the original it came from; `AlignedText` is
  * that record here, and `alignNormalizer` rebuilds it for a library normalizer without changing
- * what the normalizer outputs: the normalised text is always the library's own, and the spans
- * are the finest that provably reproduce it.
+ * what the normalizer outputs: the normalised text is always the library's own. The spans come
+ * from the structure of the step where it is known (Sequence, Strip, Prepend, Replace), else
+ * from the smallest pieces — characters, a character with its marks, whitespace runs — whose
+ * normalised forms concatenate to the output (with one heuristic: output that differs only in
+ * letter case is aligned position by position), else from the whole input.
  *
  * Spans are in UTF-16 code units of the original text. Text the normalizer inserts (a prepended
  * `▁`) has no span ("synthetic").
@@ -151,12 +154,20 @@ function mapSegments(input: AlignedText, segments: readonly Segment[], pieces: r
   return builder.build(input.anchor);
 }
 
+/** Same length, and differing only in letter case at each position (ς for σ): safe to align position by position. */
+function sameUpToCase(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && a[i]!.toUpperCase() !== b[i]!.toUpperCase()) return false;
+  return true;
+}
+
 /**
  * Aligns `expected = map(input.text)` to `input`, for a `map` that is not known to be local:
  * mapping one code point at a time (or one cluster at a time: NFC composes a letter with its
- * marks) is used when it reproduces `expected` exactly, or position by position when it has
- * the same length (JavaScript's `toLowerCase` maps a word-final Σ to ς, one code point for
- * one); else whitespace-separated runs, each aligned the same way; else the whole input.
+ * marks) is used when it reproduces `expected` exactly; else whitespace-separated runs, each
+ * aligned the same way; else, when the result differs only in letter case position by
+ * position (JavaScript's `toLowerCase` maps a word-final Σ to ς), position by position; else
+ * every character gets the span of the whole input.
  */
 export function alignMapped(map: (text: string) => string, input: AlignedText, expected: string = map(input.text)): AlignedText {
   if (expected === input.text) return input;
@@ -165,12 +176,6 @@ export function alignMapped(map: (text: string) => string, input: AlignedText, e
     const pieces = segments.map(([a, b]) => map(input.text.slice(a, b)));
     if (pieces.join('') === expected) return mapSegments(input, segments, pieces);
     attempts.push({ segments, pieces });
-  }
-  for (const { segments, pieces } of attempts) {
-    if (pieces.join('').length === expected.length) {
-      const aligned = mapSegments(input, segments, pieces);
-      return new AlignedText(expected, aligned.starts, aligned.ends, aligned.anchor);
-    }
   }
   const runs = whitespaceSegments(input.text);
   if (runs.length > 1) {
@@ -182,6 +187,12 @@ export function alignMapped(map: (text: string) => string, input: AlignedText, e
         builder.copy(run, 0, run.text.length);
       });
       return builder.build(input.anchor);
+    }
+  }
+  for (const { segments, pieces } of attempts) {
+    if (sameUpToCase(pieces.join(''), expected)) {
+      const aligned = mapSegments(input, segments, pieces);
+      return new AlignedText(expected, aligned.starts, aligned.ends, aligned.anchor);
     }
   }
   return coarse(input, expected);

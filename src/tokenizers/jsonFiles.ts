@@ -8,7 +8,8 @@ import { CheckpointError } from '../core/errors.js';
 import { booleanField, checkpointError, checkTokenId, isRecord, MAX_TOKEN_ID, readVocabObject } from './files.js';
 import type { SpecialTokenNames } from './families.js';
 
-const COMPONENTS = ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const;
+/** The pipeline's components and the list a `Sequence` of each holds. */
+const COMPONENTS = { normalizer: 'normalizers', pre_tokenizer: 'pretokenizers', post_processor: 'processors', decoder: 'decoders' } as const;
 
 /**
  * A copy of `json` the library can be given: every component present (missing ones are null,
@@ -17,14 +18,24 @@ const COMPONENTS = ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] 
  */
 export function checkTokenizerJson(file: string, json: Record<string, unknown>): Record<string, unknown> {
   const checked: Record<string, unknown> = { ...json };
-  for (const key of COMPONENTS) {
+  for (const [key, children] of Object.entries(COMPONENTS)) {
     const value = json[key];
     if (value === undefined) checked[key] = null;
-    else if (value !== null && !isRecord(value)) throw checkpointError(file, 'must be an object or null', key);
+    else if (value !== null) checkComponent(file, key, value, children);
   }
   checked.added_tokens = checkAddedTokens(file, json.added_tokens);
   checkModel(file, json.model);
   return checked;
+}
+
+/** A component is an object with a string `type`; a Sequence holds a list of components. */
+function checkComponent(file: string, field: string, value: unknown, children: string): void {
+  if (!isRecord(value)) throw checkpointError(file, 'must be an object or null', field);
+  if (typeof value.type !== 'string') throw checkpointError(file, 'needs a "type" string', field);
+  if (value.type !== 'Sequence') return;
+  const list = value[children];
+  if (!Array.isArray(list)) throw checkpointError(file, 'must be a list', `${field}.${children}`);
+  list.forEach((child, index) => checkComponent(file, `${field}.${children}[${index}]`, child, children));
 }
 
 function checkAddedTokens(file: string, value: unknown): Record<string, unknown>[] {
@@ -155,7 +166,11 @@ export function byteLevelBpeJson(
 ): Record<string, unknown> {
   const { vocab } = files;
   const merges = parseMergesFile(files.mergesFile, files.mergesText);
-  checkMerges(files.mergesFile, 'merges', merges, vocab);
+  for (const [a, b, line] of merges) {
+    for (const token of [a, b, a + b]) {
+      if (!vocab.has(token)) throw new CheckpointError(`${JSON.stringify(token)} (of the merge "${a} ${b}") is not in vocab.json`, { file: files.mergesFile, line });
+    }
+  }
   const tokens = [...new Set([names.cls_token, names.sep_token, names.pad_token, names.unk_token, names.mask_token])];
   const addedTokens = tokens
     .filter((token) => vocab.has(token))
@@ -195,9 +210,9 @@ export function byteLevelBpeJson(
   };
 }
 
-/** merges.txt: an optional `#version` line, then one merge `a b` per line (blank lines skipped). */
-function parseMergesFile(file: string, text: string): [string, string][] {
-  const merges: [string, string][] = [];
+/** merges.txt: an optional `#version` line, then one merge `a b` per line (blank lines skipped); each with its line number. */
+function parseMergesFile(file: string, text: string): [string, string, number][] {
+  const merges: [string, string, number][] = [];
   text.split('\n').forEach((rawLine, index) => {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (line.length === 0 || (index === 0 && line.startsWith('#version'))) return;
@@ -205,7 +220,7 @@ function parseMergesFile(file: string, text: string): [string, string][] {
     if (parts.length !== 2 || parts[0]!.length === 0 || parts[1]!.length === 0) {
       throw new CheckpointError(`expected two tokens separated by one space, got ${JSON.stringify(line)}`, { file, line: index + 1 });
     }
-    merges.push([parts[0]!, parts[1]!]);
+    merges.push([parts[0]!, parts[1]!, index + 1]);
   });
   return merges;
 }

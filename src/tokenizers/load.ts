@@ -85,7 +85,7 @@ function loadTokenizerJson(files: TokenizerFiles, json: Record<string, unknown>,
   const checked = checkTokenizerJson(file, json);
   const effective = applyTokenizerConfig(checked, config, configFile);
   const family = familyOf(modelType);
-  return JsonTokenizer.create({
+  return new JsonTokenizer({
     tokenizerJson: effective,
     tokenizerConfig: config,
     modelType,
@@ -119,7 +119,7 @@ function loadByteLevelBpe(files: TokenizerFiles, modelType: string, source: stri
   // RobertaTokenizer's defaults: no prefix space, trimmed offsets.
   const json = byteLevelBpeJson({ vocabFile, vocab, mergesFile, mergesText }, names, { addPrefixSpace: flag('add_prefix_space', false), trimOffsets: flag('trim_offsets', true) });
   const family = familyOf(modelType);
-  return JsonTokenizer.create({
+  return new JsonTokenizer({
     tokenizerJson: json,
     tokenizerConfig: config,
     modelType,

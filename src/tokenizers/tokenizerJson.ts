@@ -15,6 +15,23 @@
  * else from the family. Offsets of byte-level tokens leave out the spaces the token starts or
  * ends with when the post-processor says `trim_offsets` (RoBERTa's does), as HF's Rust library
  * does.
+ *
+ * Where the offsets and word ids knowingly differ from HF's Rust library (`offset_mapping`,
+ * `word_ids()` of a fast tokenizer):
+ * * offsets count UTF-16 code units, Python's count code points (they differ after characters
+ *   outside the BMP);
+ * * characters a pre-tokenizer or normalizer inserts (the prefix space of ByteLevel
+ *   `add_prefix_space`, Metaspace's leading `▁`, Prepend) cover nothing: a token made only of
+ *   them has an empty span. Rust aligns them to the first character, so e.g. a lone `Ġ` before
+ *   a word of `encodeWords` is `(0, 1)` there and `(0, 0)` here;
+ * * an added token with `lstrip`/`rstrip` (RoBERTa's `<mask>`) covers its own text; Rust's span
+ *   also covers the whitespace it strips;
+ * * with `trim_offsets`, spaces are always trimmed; Rust keeps one leading space on a token
+ *   that starts the text when `add_prefix_space` is on (it cannot tell it from the added one);
+ * * the library fuses consecutive unknown tokens across pre-tokens (Rust only within one), and
+ *   does not split Metaspace pre-tokens at `▁` (Rust does, with `split: true`): the ids are the
+ *   library's, a fused token counts in its first word, and a new word starts at each `▁` as in
+ *   Rust.
  */
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { ConfigError } from '../core/errors.js';
@@ -258,13 +275,14 @@ export class JsonTokenizer implements Tokenizer {
   private readonly unnormalizedSplitter: AddedTokenSplitter;
   private readonly normalizedSplitter: AddedTokenSplitter;
   private readonly byteLevel: boolean;
-  /** Whether any ByteLevel pre-tokenizer adds a prefix space; `encodeWords` needs one (HF requires `add_prefix_space=True` for words). */
+  /** Whether every ByteLevel pre-tokenizer adds a prefix space; `encodeWords` needs one (HF requires `add_prefix_space=True` for words). */
   private readonly byteLevelAddsPrefixSpace: boolean;
   private readonly metaspace: { replacement: string; split: boolean } | undefined;
   /** The library tokenizer whose pre-tokenizer `encodeWords` uses (ByteLevel with `add_prefix_space`), made on first use. */
   private wordsLibrary: LibraryTokenizer | undefined;
 
-  private constructor(setup: JsonTokenizerSetup) {
+  /** Builds the tokenizer; a file the library cannot run, or without the special tokens a task needs, is a CheckpointError. */
+  constructor(setup: JsonTokenizerSetup) {
     this.setup = setup;
     const { file, tokenizerJson } = setup;
     this.library = buildLibraryTokenizer(file, tokenizerJson, setup.tokenizerConfig);
@@ -319,11 +337,6 @@ export class JsonTokenizer implements Tokenizer {
     // without any post-processor the family's template stands in, with the family's setting.
     this.trimOffsets = postProcessing.trimOffsets ?? (postProcessing.template === undefined && tokenizerJson.post_processor === null ? setup.familyTrimsOffsets : false);
     this.modelMaxLength = setup.modelMaxLength;
-  }
-
-  /** Builds the tokenizer; a file the library cannot run, or without the special tokens a task needs, is a CheckpointError. */
-  static create(setup: JsonTokenizerSetup): JsonTokenizer {
-    return new JsonTokenizer(setup);
   }
 
   get vocabSize(): number {

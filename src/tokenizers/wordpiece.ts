@@ -12,8 +12,15 @@
  * category); it lower-cases whole strings, so a word-final Σ becomes ς (HF lower-cases character
  * by character → σ); and it can only be built from a `tokenizer.json`, while most BERT
  * checkpoints ship `vocab.txt`. HF's Rust tokenizer (`BertTokenizerFast`) agrees with the slow
- * Python one on all three. The algorithm is short, so we own it and test it
- * (test/tokenizers/wordpiece-json.test.ts pins each divergence).
+ * Python one on all three. With `clean_text` off (only a tokenizer.json can turn it off) the
+ * whitespace sets differ too: the library splits on JavaScript's `\s` (U+FEFF but not U+0085 or
+ * U+001C–U+001F), HF's slow tokenizer and this one on Python's `str.isspace` (U+001C–U+001F and
+ * U+0085, not U+FEFF), HF's Rust one on Unicode White_Space (U+0085 only). The algorithm is
+ * short, so we own it and test it (test/tokenizers/wordpiece-json.test.ts pins each divergence).
+ *
+ * Offsets are those of HF's fast tokenizer: a piece covers the characters it was normalised
+ * from (`Café` → `cafe` covers `Café`); a combining mark that accent stripping drops belongs to
+ * no piece; `[UNK]` covers its whole word. They count UTF-16 code units, not code points.
  *
  * The Unicode tables (categories, case mapping, NFD) are the JavaScript engine's; they can
  * differ from Python's `unicodedata` for code points assigned in newer Unicode versions.
@@ -52,16 +59,34 @@ export function isChineseChar(codePoint: number): boolean {
 export function isPunctuation(char: string): boolean {
   const cp = char.codePointAt(0)!;
   if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
-  return UNICODE_PUNCTUATION.test(char);
+  return cp >= 0x80 && UNICODE_PUNCTUATION.test(char);
 }
 
 function isWhitespace(char: string): boolean {
-  return char === ' ' || char === '\t' || char === '\n' || char === '\r' || SPACE_SEPARATOR.test(char);
+  if (char === ' ' || char === '\t' || char === '\n' || char === '\r') return true;
+  return char.charCodeAt(0) >= 0x80 && SPACE_SEPARATOR.test(char);
 }
 
 function isControl(char: string): boolean {
   if (char === '\t' || char === '\n' || char === '\r') return false;
+  const unit = char.charCodeAt(0);
+  if (unit < 0x80) return unit < 0x20 || unit === 0x7f;
   return CONTROL.test(char);
+}
+
+function isPythonWhitespace(char: string): boolean {
+  const unit = char.charCodeAt(0);
+  if (unit < 0x80) return unit === 0x20 || (unit >= 0x09 && unit <= 0x0d) || (unit >= 0x1c && unit <= 0x1f);
+  return PYTHON_WHITESPACE.test(char);
+}
+
+/** Whether every character is ASCII and not upper-case: lower-casing and accent stripping leave it as it is. */
+function isPlainLowerAscii(chars: readonly AlignedChar[]): boolean {
+  for (const { char } of chars) {
+    const unit = char.charCodeAt(0);
+    if (char.length !== 1 || unit >= 0x80 || (unit >= 0x41 && unit <= 0x5a)) return false;
+  }
+  return true;
 }
 
 function escapeRegExp(text: string): string {
@@ -79,9 +104,10 @@ interface AlignedChar {
   end: number;
 }
 
-/** A word piece with its span in the input and the index of the word it belongs to. */
+/** A word piece with its id, its span in the input and the index of the word it belongs to. */
 interface AlignedPiece {
   token: string;
+  id: number;
   start: number;
   end: number;
   word: number;
@@ -110,7 +136,9 @@ function alignedChars(text: string, offset: number, lowerCase: boolean): Aligned
   for (const char of text) {
     const start = position;
     position += char.length;
-    pushMapped(out, lowerCase ? char.toLowerCase() : char, start, position);
+    const unit = char.charCodeAt(0);
+    if (unit < 0x80) out.push({ char: lowerCase && unit >= 0x41 && unit <= 0x5a ? String.fromCharCode(unit + 32) : char, start, end: position });
+    else pushMapped(out, lowerCase ? char.toLowerCase() : char, start, position);
   }
   return out;
 }
@@ -163,7 +191,7 @@ function splitOnWhitespace(chars: readonly AlignedChar[]): AlignedChar[][] {
   const words: AlignedChar[][] = [];
   let current: AlignedChar[] = [];
   for (const char of chars) {
-    if (PYTHON_WHITESPACE.test(char.char)) {
+    if (isPythonWhitespace(char.char)) {
       if (current.length > 0) words.push(current);
       current = [];
     } else {
@@ -276,11 +304,6 @@ export class WordPieceTokenizer implements Tokenizer {
     return this.settings.modelMaxLength;
   }
 
-  /** Id → token for every id (undefined for gaps), as `vocab.txt` lists them. */
-  get tokens(): readonly (string | undefined)[] {
-    return this.vocab;
-  }
-
   /** Word pieces of `text`, without `[CLS]`/`[SEP]` (HF `tokenizer.tokenize`). */
   tokenize(text: string): string[] {
     return this.tokenizeAligned(text).map((piece) => piece.token);
@@ -302,7 +325,10 @@ export class WordPieceTokenizer implements Tokenizer {
   encodeWords(words: readonly string[], options: EncodeOptions): Encoding {
     const pieces: AlignedPiece[] = [];
     words.forEach((word, index) => {
-      for (const piece of this.tokenizeAligned(word)) pieces.push({ ...piece, word: index });
+      for (const piece of this.tokenizeAligned(word)) {
+        piece.word = index;
+        pieces.push(piece);
+      }
     });
     return this.assemble(pieces, options);
   }
@@ -359,7 +385,7 @@ export class WordPieceTokenizer implements Tokenizer {
     const offsets: [number, number][] = [[0, 0]];
     for (const piece of kept) {
       tokens.push(piece.token);
-      ids.push(this.ids.get(piece.token) ?? this.special.unk.id);
+      ids.push(piece.id);
       specialTokensMask.push(0);
       wordIds.push(piece.word);
       offsets.push([piece.start, piece.end]);
@@ -385,18 +411,18 @@ export class WordPieceTokenizer implements Tokenizer {
       const start = position;
       position += chunk.length;
       if (index % 2 === 1) {
-        pieces.push({ token: chunk, start, end: position, word: word++ });
+        pieces.push({ token: chunk, id: this.ids.get(chunk) ?? this.special.unk.id, start, end: position, word: word++ });
         return;
       }
       if (chunk.length === 0) return;
       for (const plainWord of this.plainTextWords(chunk, start)) {
         // HF emits never-split words as they are, in the vocabulary or not.
-        const text = textOf(plainWord);
-        if (this.settings.doBasicTokenize && this.neverSplit.has(text)) {
+        const text = this.neverSplit.size > 0 && this.settings.doBasicTokenize ? textOf(plainWord) : undefined;
+        if (text !== undefined && this.neverSplit.has(text)) {
           const [wordStart, wordEnd] = spanOf(plainWord);
-          pieces.push({ token: text, start: wordStart, end: wordEnd, word });
+          pieces.push({ token: text, id: this.ids.get(text) ?? this.special.unk.id, start: wordStart, end: wordEnd, word });
         } else {
-          for (const piece of this.wordPiece(plainWord)) pieces.push({ ...piece, word });
+          this.wordPiece(plainWord, word, pieces);
         }
         word++;
       }
@@ -431,11 +457,13 @@ export class WordPieceTokenizer implements Tokenizer {
     }
     const words: AlignedChar[][] = [];
     for (let word of splitOnWhitespace(prepared)) {
-      if (this.neverSplit.has(textOf(word))) {
+      if (this.neverSplit.size > 0 && this.neverSplit.has(textOf(word))) {
         words.push(word);
         continue;
       }
-      if (s.doLowerCase) {
+      if (isPlainLowerAscii(word)) {
+        // Lower-casing and accent stripping would change nothing.
+      } else if (s.doLowerCase) {
         word = lowerCase(word);
         if (s.stripAccents !== false) word = stripAccents(word);
       } else if (s.stripAccents === true) {
@@ -448,32 +476,43 @@ export class WordPieceTokenizer implements Tokenizer {
     return words;
   }
 
-  /** Greedy longest-match-first WordPiece; a word with any unmatched remainder is one unknown token. */
-  private wordPiece(word: readonly AlignedChar[]): Omit<AlignedPiece, 'word'>[] {
-    const { continuingSubwordPrefix, maxInputCharsPerWord, unkToken } = this.settings;
-    const unknown = (): Omit<AlignedPiece, 'word'>[] => {
+  /** Greedy longest-match-first WordPiece; a word with any unmatched remainder is one unknown token. Appends to `out`. */
+  private wordPiece(word: readonly AlignedChar[], wordIndex: number, out: AlignedPiece[]): void {
+    const { continuingSubwordPrefix, maxInputCharsPerWord } = this.settings;
+    const unknown = () => {
       const [start, end] = spanOf(word);
-      return [{ token: unkToken, start, end }];
+      out.push({ token: this.special.unk.token, id: this.special.unk.id, start, end, word: wordIndex });
     };
     if (word.length > maxInputCharsPerWord) return unknown();
-    const pieces: Omit<AlignedPiece, 'word'>[] = [];
+    // Code point k of the word is text.slice(bounds[k], bounds[k + 1]).
+    const text = textOf(word);
+    const bounds = new Array<number>(word.length + 1);
+    bounds[0] = 0;
+    for (let k = 0; k < word.length; k++) bounds[k + 1] = bounds[k]! + word[k]!.char.length;
+    const firstPiece = out.length;
     let start = 0;
     while (start < word.length) {
       let end = word.length;
-      let match: string | undefined;
+      let id: number | undefined;
+      let match = '';
       while (start < end) {
-        const candidate = (start > 0 ? continuingSubwordPrefix : '') + textOf(word.slice(start, end));
-        if (this.ids.has(candidate)) {
-          match = candidate;
-          break;
-        }
+        match = (start > 0 ? continuingSubwordPrefix : '') + text.slice(bounds[start], bounds[end]);
+        id = this.ids.get(match);
+        if (id !== undefined) break;
         end -= 1;
       }
-      if (match === undefined) return unknown();
-      const [pieceStart, pieceEnd] = spanOf(word.slice(start, end));
-      pieces.push({ token: match, start: pieceStart, end: pieceEnd });
+      if (id === undefined) {
+        out.length = firstPiece;
+        return unknown();
+      }
+      let pieceStart = Infinity;
+      let pieceEnd = -Infinity;
+      for (let k = start; k < end; k++) {
+        pieceStart = Math.min(pieceStart, word[k]!.start);
+        pieceEnd = Math.max(pieceEnd, word[k]!.end);
+      }
+      out.push({ token: match, id, start: pieceStart, end: pieceEnd, word: wordIndex });
       start = end;
     }
-    return pieces;
   }
 }

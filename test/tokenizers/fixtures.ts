@@ -71,4 +71,21 @@ export function tinyRobertaTokenizerJson(overrides: Record<string, unknown> = {}
   };
 }
 
+/** A BERT tokenizer.json with a non-default prefix, no CJK handling, cased, words over 4 characters unknown. */
+export function bertTokenizerJson(overrides: { normalizer?: unknown; model?: Record<string, unknown>; added_tokens?: unknown[]; post_processor?: unknown } = {}): Record<string, unknown> {
+  const vocab: Record<string, number> = {};
+  ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'Hello', 'hello', 'Ab', '@@c', '中文'].forEach((token, id) => {
+    vocab[token] = id;
+  });
+  return {
+    version: '1.0',
+    added_tokens: overrides.added_tokens ?? [{ id: 3, content: '[SEP]', special: true }],
+    normalizer: overrides.normalizer ?? { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: null, lowercase: false },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: overrides.post_processor ?? null,
+    decoder: null,
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '@@', max_input_chars_per_word: 4, vocab, ...overrides.model },
+  };
+}
+
 export { toByteLevel };

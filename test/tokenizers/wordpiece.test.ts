@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { isChineseChar, isPunctuation, loadTokenizer, WordPieceTokenizer } from '../../src/tokenizers/index.js';
 import type { Encoding } from '../../src/tokenizers/index.js';
 import { CheckpointError, ConfigError } from '../../src/core/errors.js';
-import { BERT_SPECIALS, BERT_VOCAB } from './fixtures.js';
+import { BERT_SPECIALS, BERT_VOCAB, bertTokenizerJson } from './fixtures.js';
 
 // Expected outputs below follow HF BertTokenizer's algorithm (tokenization_bert.py) step by step.
 const VOCAB = BERT_VOCAB;
@@ -343,23 +343,6 @@ test('added special tokens (tokenizer_config.json added_tokens_decoder) are kept
   refused(decoder({ [String(VOCAB.length + 1)]: { content: '<e2>', special: true } }), /tokenizer_config\.json, field "added_tokens_decoder": unsupported added token "<e2>"/);
   refused(decoder({ [String(VOCAB.length)]: { content: '<e1>', special: false } }), /unsupported added token "<e1>"/);
 });
-
-/** A BERT tokenizer.json with a non-default prefix, no CJK handling, cased, words over 4 characters unknown. */
-export function bertTokenizerJson(overrides: { normalizer?: unknown; model?: Record<string, unknown>; added_tokens?: unknown[]; post_processor?: unknown } = {}): Record<string, unknown> {
-  const vocab: Record<string, number> = {};
-  ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'Hello', 'hello', 'Ab', '@@c', '中文'].forEach((token, id) => {
-    vocab[token] = id;
-  });
-  return {
-    version: '1.0',
-    added_tokens: overrides.added_tokens ?? [{ id: 3, content: '[SEP]', special: true }],
-    normalizer: overrides.normalizer ?? { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: null, lowercase: false },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: overrides.post_processor ?? null,
-    decoder: null,
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '@@', max_input_chars_per_word: 4, vocab, ...overrides.model },
-  };
-}
 
 test('a BERT tokenizer.json without vocab.txt runs on our WordPiece with its normalizer and model settings', () => {
   const loaded = fromFiles({ 'tokenizer.json': JSON.stringify(bertTokenizerJson()) });
