@@ -75,7 +75,7 @@ test('CLI: --micro-batch auto --memory-budget prints its choice and trains with 
   const dir = tempDir('cli-auto');
   const model = await tinyModel(path.join(dir, 'model'));
   const data = writeJsonl(path.join(dir, 'train.jsonl'), sentimentRows(22));
-  const run = async (budget: string) => {
+  const run = async (budget: string): Promise<{ microBatch: number; line: string }> => {
     const out = path.join(dir, `out-${budget}`);
     const result = await runCli(['train', '--data', data, '--model', model, '--out', out, '--epochs', '1', '--batch', '16', '--micro-batch', 'auto', '--memory-budget', budget, '--backend', 'cpu', '--workers', '1']);
     assert.equal(result.code, 0, result.stderr);
@@ -84,11 +84,16 @@ test('CLI: --micro-batch auto --memory-budget prints its choice and trains with 
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.micro_batch, Number(match[1]));
     assert.equal(summary.epochs[0].samples_seen, 22);
-    return Number(match[1]);
+    return { microBatch: Number(match[1]), line: match[0] };
   };
-  const [large, small] = await Promise.all([run('64MB'), run('700KB')]);
-  assert.equal(large, 16, 'a large budget is capped by --batch');
-  assert.ok(small >= 1 && small < 16, `700KB allows ${small}`);
+  const large = await run('64MB');
+  assert.equal(large.microBatch, 16, 'a large budget is capped by --batch');
+  // A budget of the host stores plus the measured peak of a micro-batch of 2 allows 2 (or 3, rounding).
+  const kib = (text: string) => Number(/([\d.]+) KiB/.exec(text)![1]);
+  const host = kib(/host ([\d.]+ KiB)/.exec(large.line)![1]!);
+  const peakTwo = kib(/2→([\d.]+ KiB)/.exec(large.line)![1]!);
+  const small = await run(`${Math.ceil((host + peakTwo) * 1.024)}KB`);
+  assert.ok(small.microBatch >= 2 && small.microBatch <= 3, small.line);
   const refused = await runCli(['train', '--data', data, '--model', model, '--out', path.join(dir, 'refused'), '--micro-batch', 'auto', '--memory-budget', '10KB', '--backend', 'cpu', '--workers', '1']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^microbatch: error: --micro-batch auto: even a micro-batch of 1 needs .* over the memory budget of 9\.8 KiB/m);
