@@ -75,16 +75,15 @@ constexpr int64_t kRowBlock = 32;
 constexpr int64_t kParallelStreaming = int64_t(1) << 17;
 constexpr int64_t kParallelHeavy = int64_t(1) << 14;
 
-constexpr float kInvSqrt2Pi = 0.398942280401432678f;
-
-// Φ(x) for |x| ≤ 1: 0.5 + x·P(x²) (absolute error 1.3e-10, 1.6e-8 with float coefficients).
-constexpr float kPhiA[6] = {3.989422787e-01f, -6.649033234e-02f, 9.973170882e-03f,
-                            -1.185984569e-03f, 1.131434967e-04f, -7.530243764e-06f};
-// Φ(−u) = exp(−u²/2)·H(t), t = 1/(1 + u/2), for u ≥ 1 (relative error 1.4e-9, 2.7e-8 with
-// float coefficients, on [1, 16]; beyond, exp(−u²/2) underflows float32).
-constexpr float kPhiB[11] = {-5.341635141e-07f, 1.994932384e-01f, 1.990772803e-01f, 1.535685441e-01f,
-                             2.509909138e-02f,  3.620809745e-02f, -3.538309500e-01f, 2.740412648e-01f,
-                             1.160277034e-01f,  -2.349624911e-01f, 8.567922800e-02f};
+// Φ(x) for |x| ≤ 1: 0.5 + x·P(x²), absolute error 1.3e-10 (a float64 minimax fit).
+constexpr double kPhiA[6] = {0.39894227871342053, -0.06649033233948273, 0.009973170882392652,
+                             -0.0011859845694339038, 0.00011314349673069435, -7.530243764097833e-06};
+// Φ(−u) = exp(−u²/2)·H(t), t = 1/(1 + u/2), for u ≥ 1: relative error 1.4e-9 on [1, 16]
+// (beyond, Φ(−u)·u is below float32's smallest denormal).
+constexpr double kPhiB[11] = {-5.341635141139874e-07, 0.19949323838443628, 0.1990772803047484,
+                              0.15356854411646811,    0.025099091376510743, 0.036208097448302105,
+                              -0.3538309500334107,    0.27404126477962565,  0.11602770341932285,
+                              -0.23496249106839753,   0.08567922800224205};
 
 // ---------------------------------------------------------------------------------------
 // Portable scalar kernels
@@ -308,32 +307,48 @@ inline __m512 exp(__m512 x) {
   return _mm512_scalef_ps(poly, n);
 }
 
-// Φ(z) and exp(−z²/2) (for the density). z² is split exactly as hi + lo with an FMA so
-// that exp(−z²/2) keeps float accuracy for large |z|; Φ(−u) for u ≥ 1 is exp(−u²/2)·H(t)
-// (no 1 + erf cancellation), Φ(u) = 1 − Φ(−u).
-inline __m512 normalCdf(__m512 z, __m512* gaussian) {
-  const __m512 hi = _mm512_mul_ps(z, z);
-  const __m512 lo = _mm512_fmsub_ps(z, z, hi);
-  const __m512 half = _mm512_set1_ps(0.5f);
-  const __m512 e0 = exp(_mm512_mul_ps(hi, _mm512_set1_ps(-0.5f)));
-  const __m512 e = _mm512_fnmadd_ps(e0, _mm512_mul_ps(lo, half), e0);
+// exp(x) in float64 to ~1e-13 relative: x = n·ln2 + r, |r| ≤ ln2/2, Taylor to r¹⁰, then
+// 2ⁿ by VSCALEFPD. Only the GELU's Gaussian uses it (arguments ≤ 0).
+inline __m512d expPd(__m512d x) {
+  x = _mm512_min_pd(_mm512_set1_pd(709.0), _mm512_max_pd(_mm512_set1_pd(-745.0), x));  // NaN stays NaN
+  const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(0.6931471803691238), x);
+  r = _mm512_fnmadd_pd(n, _mm512_set1_pd(1.9082149292705877e-10), r);
+  constexpr double kInverseFactorials[11] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                             1.0 / 40320, 1.0 / 362880, 1.0 / 3628800};
+  __m512d poly = _mm512_set1_pd(kInverseFactorials[10]);
+  for (int c = 9; c >= 0; --c) poly = _mm512_fmadd_pd(poly, r, _mm512_set1_pd(kInverseFactorials[c]));
+  return _mm512_scalef_pd(poly, n);
+}
+
+// Φ(z) in float64 (z exactly a float32) and exp(−z²/2) for the density; z² is exact in
+// float64. |z| ≤ 1: 0.5 + z·P(z²); beyond, Φ(−|z|) = exp(−z²/2)·H(t) and Φ(|z|) = 1 − that,
+// so neither tail cancels. Errors (≤ 2e-9 relative) vanish in the final float32 rounding:
+// the GELU is correctly rounded but for values within ~2e-9 ulp of a tie.
+inline __m512d normalCdf(__m512d z, __m512d* gaussian) {
+  const __m512d one = _mm512_set1_pd(1.0), half = _mm512_set1_pd(0.5);
+  const __m512d square = _mm512_mul_pd(z, z);
+  const __m512d e = expPd(_mm512_mul_pd(square, _mm512_set1_pd(-0.5)));
   *gaussian = e;
-  const __m512 u = _mm512_abs_ps(z);
-  // |z| ≤ 1
-  __m512 pa = _mm512_set1_ps(kPhiA[5]);
-  for (int c = 4; c >= 0; --c) pa = _mm512_fmadd_ps(pa, hi, _mm512_set1_ps(kPhiA[c]));
-  const __m512 inner = _mm512_fmadd_ps(z, pa, half);
-  // |z| > 1
-  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(u, half, _mm512_set1_ps(1.0f)));
-  __m512 pb = _mm512_set1_ps(kPhiB[10]);
-  for (int c = 9; c >= 0; --c) pb = _mm512_fmadd_ps(pb, t, _mm512_set1_ps(kPhiB[c]));
-  const __m512 tail = _mm512_mul_ps(e, pb);  // Φ(−u)
-  const __mmask16 negative = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ);
-  const __m512 outer = _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), tail), tail);
-  const __mmask16 isInner = _mm512_cmp_ps_mask(u, _mm512_set1_ps(1.0f), _CMP_LE_OQ);
-  // NaN lanes are neither inner nor outer-compared: keep NaN.
-  const __mmask16 nan = _mm512_cmp_ps_mask(z, z, _CMP_UNORD_Q);
-  return _mm512_mask_blend_ps(nan, _mm512_mask_blend_ps(isInner, outer, inner), z);
+  __m512d pa = _mm512_set1_pd(kPhiA[5]);
+  for (int c = 4; c >= 0; --c) pa = _mm512_fmadd_pd(pa, square, _mm512_set1_pd(kPhiA[c]));
+  const __m512d inner = _mm512_fmadd_pd(z, pa, half);
+  const __m512d u = _mm512_abs_pd(z);
+  const __m512d t = _mm512_div_pd(one, _mm512_fmadd_pd(u, half, one));
+  __m512d pb = _mm512_set1_pd(kPhiB[10]);
+  for (int c = 9; c >= 0; --c) pb = _mm512_fmadd_pd(pb, t, _mm512_set1_pd(kPhiB[c]));
+  const __m512d tail = _mm512_mul_pd(e, pb);  // Φ(−u)
+  const __mmask8 negative = _mm512_cmp_pd_mask(z, _mm512_setzero_pd(), _CMP_LT_OQ);
+  const __m512d outer = _mm512_mask_blend_pd(negative, _mm512_sub_pd(one, tail), tail);
+  const __mmask8 isInner = _mm512_cmp_pd_mask(u, one, _CMP_LE_OQ);
+  const __mmask8 nan = _mm512_cmp_pd_mask(z, z, _CMP_UNORD_Q);
+  return _mm512_mask_blend_pd(nan, _mm512_mask_blend_pd(isInner, outer, inner), z);
+}
+
+inline __m512d lowHalf(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+inline __m512d highHalf(__m512 v) { return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))); }
+inline __m512 join(__m512d low, __m512d high) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(low)), _mm512_cvtpd_ps(high), 1);
 }
 
 void biasGeluForward(const float* x, const float* bias, int64_t cols, float* y, float* saved, int64_t rowBegin,
@@ -345,24 +360,32 @@ void biasGeluForward(const float* x, const float* bias, int64_t cols, float* y, 
       __m512 z = _mm512_maskz_loadu_ps(k, x + i);
       if (bias != nullptr) z = _mm512_add_ps(z, _mm512_maskz_loadu_ps(k, bias + j));
       if (saved != nullptr) _mm512_mask_storeu_ps(saved + i, k, z);
-      __m512 gaussian;
-      const __m512 cdf = normalCdf(z, &gaussian);
-      _mm512_mask_storeu_ps(y + i, k, _mm512_mul_ps(z, cdf));
+      __m512d gaussian;
+      const __m512d z0 = lowHalf(z), z1 = highHalf(z);
+      const __m512d y0 = _mm512_mul_pd(z0, normalCdf(z0, &gaussian));
+      const __m512d y1 = _mm512_mul_pd(z1, normalCdf(z1, &gaussian));
+      _mm512_mask_storeu_ps(y + i, k, join(y0, y1));
     }
   }
 }
 
 void geluBackward(const float* dy, const float* z, int64_t cols, float* dx, int64_t rowBegin, int64_t rowEnd) {
-  const __m512 invSqrt2Pi = _mm512_set1_ps(kInvSqrt2Pi);
+  const __m512d invSqrt2Pi = _mm512_set1_pd(0.3989422804014327);
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
     for (int64_t j = 0; j < cols; j += 16) {
       const __mmask16 k = tailMask(cols - j);
       const int64_t i = r * cols + j;
       const __m512 input = _mm512_maskz_loadu_ps(k, z + i);
-      __m512 gaussian;
-      const __m512 cdf = normalCdf(input, &gaussian);
-      const __m512 derivative = _mm512_fmadd_ps(_mm512_mul_ps(input, gaussian), invSqrt2Pi, cdf);
-      _mm512_mask_storeu_ps(dx + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, dy + i), derivative));
+      const __m512 grad = _mm512_maskz_loadu_ps(k, dy + i);
+      __m512d out[2];
+      for (int half = 0; half < 2; ++half) {
+        const __m512d zd = half == 0 ? lowHalf(input) : highHalf(input);
+        __m512d gaussian;
+        const __m512d cdf = normalCdf(zd, &gaussian);
+        const __m512d derivative = _mm512_fmadd_pd(_mm512_mul_pd(zd, gaussian), invSqrt2Pi, cdf);
+        out[half] = _mm512_mul_pd(half == 0 ? lowHalf(grad) : highHalf(grad), derivative);
+      }
+      _mm512_mask_storeu_ps(dx + i, k, join(out[0], out[1]));
     }
   }
 }
@@ -387,8 +410,9 @@ MICROBATCH_AVX512_END
 
 namespace scalar {
 
-// s = x + residual; mean and variance in float64; invStd = 1/sqrt(var + eps) rounded to
-// float; x̂ = (s − mean)·invStd; out = x̂·γ + β (float ops, unfused, as the TF.js layer).
+// s = x + residual (one float add); mean, variance, 1/sqrt(var + eps) and x̂ = (s − mean)·invStd
+// in float64, each rounded once to float32 (no cancellation when |mean| ≫ σ);
+// out = x̂·γ + β in float32 ops, unfused, as the TF.js layer.
 void layerNormForward(const float* x, const float* residual, const float* gamma, const float* beta, int64_t cols,
                       double eps, float* out, float* xhat, float* invStd, int64_t rowBegin, int64_t rowEnd) {
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
@@ -407,12 +431,11 @@ void layerNormForward(const float* x, const float* residual, const float* gamma,
       const double centered = double(hr[j]) - mean;
       squares += centered * centered;
     }
-    const float inverse = float(1.0 / std::sqrt(squares / double(cols) + eps));
-    invStd[r] = inverse;
-    const float meanF = float(mean);
+    const double inverse = 1.0 / std::sqrt(squares / double(cols) + eps);
+    invStd[r] = float(inverse);
     float* outRow = out + r * cols;
     for (int64_t j = 0; j < cols; ++j) {
-      const float normalized = (hr[j] - meanF) * inverse;
+      const float normalized = float((double(hr[j]) - mean) * inverse);
       hr[j] = normalized;
       outRow[j] = normalized * gamma[j] + beta[j];
     }
@@ -527,13 +550,15 @@ void layerNormForward(const float* x, const float* residual, const float* gamma,
       sq0 = _mm512_add_pd(sq0, _mm512_mul_pd(c0, c0));
       sq1 = _mm512_add_pd(sq1, _mm512_mul_pd(c1, c1));
     }
-    const float inverse = float(1.0 / std::sqrt((sumPd(sq0) + sumPd(sq1)) / double(cols) + eps));
-    invStd[r] = inverse;
-    const __m512 meanF = _mm512_set1_ps(float(mean)), inv = _mm512_set1_ps(inverse);
+    const double inverse = 1.0 / std::sqrt((sumPd(sq0) + sumPd(sq1)) / double(cols) + eps);
+    invStd[r] = float(inverse);
+    const __m512d inv = _mm512_set1_pd(inverse);
     float* outRow = out + r * cols;
     for (int64_t j = 0; j < cols; j += 16) {
       const __mmask16 k = tailMask(cols - j);
-      const __m512 normalized = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, hr + j), meanF), inv);
+      const __m512 s = _mm512_maskz_loadu_ps(k, hr + j);
+      const __m512 normalized = join(_mm512_mul_pd(_mm512_sub_pd(lowHalf(s), meanWide), inv),
+                                     _mm512_mul_pd(_mm512_sub_pd(highHalf(s), meanWide), inv));
       _mm512_mask_storeu_ps(hr + j, k, normalized);
       const __m512 scaled = _mm512_mul_ps(normalized, _mm512_maskz_loadu_ps(k, gamma + j));
       _mm512_mask_storeu_ps(outRow + j, k, _mm512_add_ps(scaled, _mm512_maskz_loadu_ps(k, beta + j)));
