@@ -174,13 +174,17 @@ void biasGeluForward(const float* x, const float* bias, int64_t cols, float* y, 
   }
 }
 
-void geluBackward(const float* dy, const float* z, int64_t cols, float* dx, int64_t rowBegin, int64_t rowEnd) {
+// dx = dy·GELU'(z); with `partial`, also partial[j] += Σ_rows dx (float64, row order).
+void geluBackward(const float* dy, const float* z, int64_t cols, float* dx, int64_t rowBegin, int64_t rowEnd,
+                  double* partial) {
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
     for (int64_t j = 0; j < cols; ++j) {
       const int64_t i = r * cols + j;
       double cdf, density;
       normal(z[i], &cdf, &density);
-      dx[i] = float(double(dy[i]) * (cdf + double(z[i]) * density));
+      const float value = float(double(dy[i]) * (cdf + double(z[i]) * density));
+      dx[i] = value;
+      if (partial != nullptr) partial[j] += double(value);
     }
   }
 }
@@ -369,7 +373,8 @@ void biasGeluForward(const float* x, const float* bias, int64_t cols, float* y, 
   }
 }
 
-void geluBackward(const float* dy, const float* z, int64_t cols, float* dx, int64_t rowBegin, int64_t rowEnd) {
+void geluBackward(const float* dy, const float* z, int64_t cols, float* dx, int64_t rowBegin, int64_t rowEnd,
+                  double* partial) {
   const __m512d invSqrt2Pi = _mm512_set1_pd(0.3989422804014327);
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
     for (int64_t j = 0; j < cols; j += 16) {
@@ -385,7 +390,13 @@ void geluBackward(const float* dy, const float* z, int64_t cols, float* dx, int6
         const __m512d derivative = _mm512_fmadd_pd(_mm512_mul_pd(zd, gaussian), invSqrt2Pi, cdf);
         out[half] = _mm512_mul_pd(half == 0 ? lowHalf(grad) : highHalf(grad), derivative);
       }
-      _mm512_mask_storeu_ps(dx + i, k, join(out[0], out[1]));
+      const __m512 value = join(out[0], out[1]);
+      _mm512_mask_storeu_ps(dx + i, k, value);
+      if (partial != nullptr) {
+        const __mmask8 k0 = __mmask8(k), k1 = __mmask8(k >> 8);
+        _mm512_mask_storeu_pd(partial + j, k0, _mm512_add_pd(_mm512_maskz_loadu_pd(k0, partial + j), lowHalf(value)));
+        _mm512_mask_storeu_pd(partial + j + 8, k1, _mm512_add_pd(_mm512_maskz_loadu_pd(k1, partial + j + 8), highHalf(value)));
+      }
     }
   }
 }
@@ -702,6 +713,15 @@ const bool kAvx512 = selectAvx512();
 // Runs the float64 column sums of a [rows, cols] product (or of `a` alone) into `out`
 // (+= when accumulate): rows in fixed blocks of kRowBlock, each block's sums added in
 // block order, so the rounding does not depend on the thread count.
+// out[j] (+)= Σ_blocks partials[block][j], blocks added in order.
+void combineColumns(const std::vector<double>& partials, int64_t blocks, int64_t cols, float* out, bool accumulate) {
+  for (int64_t j = 0; j < cols; ++j) {
+    double total = 0;
+    for (int64_t block = 0; block < blocks; ++block) total += partials[size_t(block * cols + j)];
+    out[j] = accumulate ? out[j] + float(total) : float(total);
+  }
+}
+
 void reduceColumns(Instance* instance, const float* a, const float* b, int64_t rows, int64_t cols, float* out,
                    bool accumulate) {
   const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
@@ -712,11 +732,7 @@ void reduceColumns(Instance* instance, const float* a, const float* b, int64_t r
       DISPATCH(columnSums, a, b, cols, rowBegin, rowEnd, partials.data() + block * cols);
     }
   });
-  for (int64_t j = 0; j < cols; ++j) {
-    double total = 0;
-    for (int64_t block = 0; block < blocks; ++block) total += partials[size_t(block * cols + j)];
-    out[j] = accumulate ? out[j] + float(total) : float(total);
-  }
+  combineColumns(partials, blocks, cols, out, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -917,10 +933,22 @@ napi_value BiasGeluBackward(napi_env env, napi_callback_info info) {
       !args.disjoint(dbias.data, cols, dx.data, n, "dbias overlaps dx")) {
     return nullptr;
   }
-  parallelFor(args.instance(), rows, 1, n >= kParallelHeavy, [&](int64_t begin, int64_t end) {
-    DISPATCH(geluBackward, dy.data, z.data, cols, dx.data, begin, end);
+  if (!dbias.present) {
+    parallelFor(args.instance(), rows, 1, n >= kParallelHeavy, [&](int64_t begin, int64_t end) {
+      DISPATCH(geluBackward, dy.data, z.data, cols, dx.data, begin, end, nullptr);
+    });
+    return nullptr;
+  }
+  // The bias gradient is summed while dx is written, per fixed block of rows.
+  const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+  std::vector<double> partials(size_t(std::max<int64_t>(blocks, 1) * cols), 0.0);
+  parallelFor(args.instance(), blocks, 1, n >= kParallelHeavy, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const int64_t rowBegin = block * kRowBlock, rowEnd = std::min(rows, rowBegin + kRowBlock);
+      DISPATCH(geluBackward, dy.data, z.data, cols, dx.data, rowBegin, rowEnd, partials.data() + block * cols);
+    }
   });
-  if (dbias.present) reduceColumns(args.instance(), dx.data, nullptr, rows, cols, dbias.data, accumulate);
+  combineColumns(partials, blocks, cols, dbias.data, accumulate);
   return nullptr;
 }
 

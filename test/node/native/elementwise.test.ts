@@ -80,6 +80,10 @@ for (const [rows, cols] of [[1, 1], [3, 17], [64, 1024], [300, 31]] as const) {
           }
           assert.ok(Math.abs(dbias[j]! - (dbiasBefore[j]! + sum)) <= 1.2e-7 * (scale + Math.abs(dbiasBefore[j]!)) + 1e-30, `dbias ${j}`);
         }
+        // The bias gradient does not depend on the thread count, bit for bit.
+        const dbiasOther = dbiasBefore.slice();
+        withThreads(3 - threads, () => a.biasGeluBackward(dy, saved, rows, cols, new Float32Array(rows * cols), dbiasOther, true));
+        assert.deepEqual(dbiasOther, dbias);
         // In place: y = x, dx = dy.
         const inPlace = x.slice();
         a.biasGeluForward(inPlace, bias, rows, cols, inPlace, null);

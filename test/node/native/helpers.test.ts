@@ -5,6 +5,8 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { axpyReference, scaleReference, sumSquaresReference, SUM_SQUARES_CHUNK } from '../../../src/node/native/reference.js';
 import { firstBitDifference, hardArray, native, normalArray, skip, withThreads } from './helpers.js';
 
@@ -106,4 +108,31 @@ test('helpers reject non-Float32Array arguments and overlapping axpy operands', 
   assert.throws(() => a.sumSquares([1, 2] as never), TypeError);
   const buffer = new Float32Array(10);
   assert.throws(() => a.axpy(buffer.subarray(0, 6), 1, buffer.subarray(4, 10)), /y overlaps x/);
+});
+
+test('a worker thread with its own addon instance updates a SharedArrayBuffer the main thread sees', { skip }, async () => {
+  const a = native();
+  const size = 100_003;
+  const y = normalArray(size, 9, 1, { shared: true, offset: 2 });
+  const x = normalArray(size, 10, 1, { shared: true });
+  const expected = y.slice();
+  axpyReference(expected, -0.5, x);
+  const addonPath = fileURLToPath(new URL('../../../../build/Release/microbatch_native.node', import.meta.url));
+  // The worker loads the addon itself (context-aware: its own instance and pool of 2 threads).
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const addon = require(workerData.addonPath);
+    addon.setThreads(2);
+    addon.axpy(workerData.y, -0.5, workerData.x);
+    parentPort.postMessage({ threads: addon.getThreads(), sum: addon.sumSquares(workerData.y) });
+  `;
+  const result = await new Promise<{ threads: number; sum: number }>((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { addonPath, y, x } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  assert.equal(result.threads, 2);
+  assert.equal(a.getThreads(), 1, 'the main thread instance keeps its own pool');
+  assert.equal(firstBitDifference(y, expected), -1);
+  assert.equal(result.sum, a.sumSquares(y));
 });
