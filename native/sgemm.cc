@@ -487,8 +487,8 @@ struct Selection {
 
 Selection selectPaths() {
   GemmPath fp32{microKernelPortable, packASliver, packBSliver, kPortableMR, kPortableNR, false, "portable"};
-  bool bf16Native = false;
 #if MICROBATCH_X86
+  bool bf16Native = false;
   const char* cap = std::getenv("MICROBATCH_NATIVE_ISA");
   const bool allowBf16 = cap == nullptr || cap[0] == '\0' || std::strcmp(cap, "avx512bf16") == 0;
   const bool allowAvx512 = allowBf16 || std::strcmp(cap, "avx512") == 0;
