@@ -29,6 +29,9 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 #include "common.h"
 
@@ -334,7 +337,23 @@ __attribute__((target("avx512f"))) void microKernelAvx512(int64_t depth, const v
 // AVX512_BF16: packing into bf16 pairs along K, and the VDPBF16PS micro-kernel
 // ---------------------------------------------------------------------------------------
 
+#endif
+
+// The avx512bf16 target needs GCC ≥ 10 or Clang ≥ 9; older compilers build without the
+// native bf16 path (sgemmBf16 is then always emulated) rather than fail the whole addon.
+#if MICROBATCH_X86 && ((defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10))
+#define MICROBATCH_BF16 1
+
 #define MICROBATCH_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+// AVX512_BF16 is CPUID.(EAX=7, ECX=1):EAX bit 5. Read directly: __builtin_cpu_supports only
+// knows "avx512bf16" from GCC 12 on. The OS's saving of the zmm state is covered by the
+// avx512f check the caller makes first.
+bool cpuHasAvx512Bf16() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return false;
+  return (eax >> 5) & 1u;
+}
 
 // 16 floats → 16 bf16 bit patterns in the low halves of 32-bit lanes (torch's rounding).
 MICROBATCH_BF16_TARGET inline __m512i roundToBf16Lanes(__m512 value) {
@@ -496,14 +515,19 @@ Selection selectPaths() {
   __builtin_cpu_init();
   if (allowAvx512 && __builtin_cpu_supports("avx512f")) {
     fp32 = {microKernelAvx512, packASliver, packBSliver, kAvx512MR, kAvx512NR, false, "avx512"};
-    bf16Native = allowBf16 && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl");
+#if MICROBATCH_BF16
+    bf16Native = allowBf16 && cpuHasAvx512Bf16() && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+    (void)allowBf16;
+#endif
   } else if (allowAvx2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     fp32 = {microKernelAvx2, packASliver, packBSliver, kAvx2MR, kAvx2NR, false, "avx2"};
   }
+#if MICROBATCH_BF16
   if (bf16Native) {
     return {fp32, {microKernelAvx512Bf16, packASliverBf16, packBSliverBf16, kAvx512MR, kAvx512NR, true, "avx512bf16"}};
   }
+#endif
 #endif
   GemmPath emulated = fp32;
   emulated.packA = packASliverBf16Emulated;
