@@ -602,7 +602,10 @@ bool gemmBlocked(const GemmPath& path, const MatrixView& a, const MatrixView& b,
   const int mr = path.mr;
   const int nr = path.nr;
   const int64_t mc = (kMCRows / mr) * mr;
-  const int64_t kc = std::min(kKC, depth);
+  // bf16 pairs take half the bytes per K step: twice the depth fills the same L1/L2 share,
+  // and C is revisited half as often.
+  const int64_t kcBlock = path.pairs ? 2 * kKC : kKC;
+  const int64_t kc = std::min(kcBlock, depth);
   // 32-bit words per K step of a sliver row: 1 for fp32, ½ for bf16 pairs (rounded up).
   auto words = [&](int64_t steps) { return path.pairs ? (steps + 1) / 2 : steps; };
   const int64_t ncBlock = std::min(kNC, ((n + nr - 1) / nr) * nr);
@@ -611,8 +614,8 @@ bool gemmBlocked(const GemmPath& path, const MatrixView& a, const MatrixView& b,
   if (packedA == nullptr || packedB == nullptr) return false;
   for (int64_t jc = 0; jc < n; jc += kNC) {
     const int64_t ncCur = std::min(kNC, n - jc);
-    for (int64_t pc = 0; pc < depth; pc += kKC) {
-      const int64_t kcCur = std::min(kKC, depth - pc);
+    for (int64_t pc = 0; pc < depth; pc += kcBlock) {
+      const int64_t kcCur = std::min(kcBlock, depth - pc);
       const int64_t kcWords = words(kcCur);
       const bool addToC = accumulate || pc > 0;
       for (int64_t jr = 0; jr < ncCur; jr += nr) {
