@@ -41,14 +41,33 @@ export interface AdamWKernelArgs {
   biasCorrection2Sqrt: number;
 }
 
+export interface SgdKernelArgs {
+  /** Coupled weight decay (0 when the parameter is not decayed). */
+  weightDecay: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  /** The momentum buffer starts as the direction on a parameter's first step. */
+  firstStep: boolean;
+  lr: number;
+}
+
 export interface HostKernels {
-  /** One line for logs: what implements these kernels (e.g. `native avx512 × 2 threads`). */
+  /** One line for logs: what implements these kernels (e.g. `native avx512`). */
   readonly description: string;
   readonly sgemm?: Sgemm;
   /** AdamW update of one parameter in place (see src/optim/adamw.ts for the exact operation order). */
   readonly adamw?: (param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, args: AdamWKernelArgs) => void;
+  /** SGD update of one parameter in place (src/optim/sgd.ts's operation order); `buffer` when momentum ≠ 0. */
+  readonly sgd?: (param: Float32Array, grad: Float32Array, buffer: Float32Array | undefined, args: SgdKernelArgs) => void;
   /** Σ x² in float64. */
   readonly sumSquares?: (x: Float32Array) => number;
+  /** No Inf or NaN in x. */
+  readonly allFinite?: (x: Float32Array) => boolean;
+  /** x ← x · factor (factor rounded to float32). */
+  readonly scale?: (x: Float32Array, factor: number) => void;
+  /** y ← y + alpha · x (two float32 roundings, no fused multiply-add). */
+  readonly axpy?: (y: Float32Array, alpha: number, x: Float32Array) => void;
 }
 
 let installed: HostKernels | undefined;

@@ -1,26 +1,15 @@
 /**
- * The optional native addon (native/sgemm.cc, built by `npm install` when a compiler is
- * present): its AVX2/AVX-512 GEMM becomes the host `sgemm` (src/core/host.ts), which the wasm
- * backend's `BatchMatMul` and the dense layers' host-weight products then use. On machines
- * without the build, or with MICROBATCH_NATIVE=0, everything here reports "unavailable" and
- * installing is a no-op, so callers need no special case.
+ * The optional native addon (native/sgemm.cc + native/kernels.cc, built by `npm install` when a
+ * compiler is present; typed in ./native/addon.ts) as the host kernels (src/core/host.ts): its
+ * AVX-512/AVX2 GEMM becomes the wasm backend's `BatchMatMul` and the dense layers' host-weight
+ * products, its optimizer steps and norms replace the JavaScript loops. On machines without the
+ * build, or with MICROBATCH_NATIVE=0, everything here reports "unavailable" and installing is a
+ * no-op, so callers need no special case.
  */
-import { createRequire } from 'node:module';
 import { ConfigError } from '../core/errors.js';
-import { hostKernels, setHostKernels, type HostKernels, type Sgemm } from '../core/host.js';
+import { hostKernels, setHostKernels, type HostKernels } from '../core/host.js';
 import { installHostMatMul, uninstallHostMatMul } from '../backend/host.js';
-
-/** What the addon exports. */
-interface NativeAddon {
-  sgemm: Sgemm;
-  setThreads(threads: number): void;
-  getThreads(): number;
-  /** The micro-kernel chosen at load time: 'avx512', 'avx2' or 'portable'. */
-  isa(): string;
-}
-
-/** Relative to dist/src/node/native.js: node-gyp builds into <package root>/build/Release. */
-const ADDON_PATH = '../../../build/Release/microbatch_native.node';
+import { loadNativeAddon, nativeAddonStatus, type NativeAddon } from './native/addon.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -30,30 +19,31 @@ export interface NativeStatus {
   isa?: string;
 }
 
-let loaded: { addon?: NativeAddon; error?: string } | undefined;
-
-function loadAddon(): { addon?: NativeAddon; error?: string } {
-  if (loaded === undefined) {
-    try {
-      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon };
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      loaded = { error: code === 'MODULE_NOT_FOUND' ? 'not built (run `node scripts/build-native.mjs`)' : `failed to load: ${(error as Error).message}` };
-    }
-  }
-  return loaded;
-}
-
 /** Whether the native kernels can be used: the addon is built and loads, and MICROBATCH_NATIVE is not 0. */
 export function nativeStatus(): NativeStatus {
-  if (process.env['MICROBATCH_NATIVE'] === '0') return { available: false, reason: 'disabled by MICROBATCH_NATIVE=0' };
-  const { addon, error } = loadAddon();
-  if (addon === undefined) return { available: false, reason: error };
-  return { available: true, isa: addon.isa() };
+  const addon = loadNativeAddon();
+  if (addon !== undefined) return { available: true, isa: addon.isa() };
+  const { reason } = nativeAddonStatus();
+  return { available: false, ...(reason !== undefined ? { reason } : {}) };
 }
 
 export function nativeAvailable(): boolean {
-  return nativeStatus().available;
+  return loadNativeAddon() !== undefined;
+}
+
+/** The addon as host kernels: each gives what its JavaScript fallback gives (sgemm: up to float32 summation order). */
+function hostKernelsOf(addon: NativeAddon): HostKernels {
+  return {
+    description: `native ${addon.isa()}`,
+    sgemm: addon.sgemm,
+    adamw: (param, grad, m, v, args) =>
+      addon.adamwStep(param, grad, m, v, args.decayFactor, 1 - args.beta1, args.beta2, 1 - args.beta2, args.biasCorrection2Sqrt, args.eps, -args.stepSize),
+    sgd: (param, grad, buffer, args) => addon.sgdStep(param, grad, buffer ?? null, args.weightDecay, args.momentum, 1 - args.dampening, args.nesterov, args.firstStep, -args.lr),
+    sumSquares: (x) => addon.sumSquares(x),
+    allFinite: (x) => addon.allFinite(x),
+    scale: (x, factor) => addon.scale(x, factor),
+    axpy: (y, alpha, x) => addon.axpy(y, alpha, x),
+  };
 }
 
 export interface NativeKernelOptions {
@@ -73,11 +63,11 @@ export function installNativeKernels(options: NativeKernelOptions = {}): boolean
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ConfigError(`must be an integer from 1 to 256, got ${threads}`, { field: 'nativeThreads' });
   }
-  if (!nativeAvailable()) return false;
-  const addon = loadAddon().addon!;
+  const addon = loadNativeAddon();
+  if (addon === undefined) return false;
   addon.setThreads(threads);
   if (ours === undefined || hostKernels() !== ours) {
-    ours = { description: `native ${addon.isa()}`, sgemm: accumulatingSgemm(addon.sgemm) };
+    ours = hostKernelsOf(addon);
     setHostKernels(ours);
   }
   installHostMatMul();
@@ -98,25 +88,5 @@ export function nativeKernelsInstalled(): boolean {
 
 /** Threads of the addon's pool, or 0 when the addon is unavailable. */
 export function nativeThreads(): number {
-  return nativeAvailable() ? loadAddon().addon!.getThreads() : 0;
-}
-
-/**
- * The addon's sgemm if it accumulates (C += A·B when asked), else a wrapper that computes into a
- * scratch buffer and adds. Probed once: 1·[2]·[3] + [1] is 7 when it accumulates.
- */
-function accumulatingSgemm(sgemm: Sgemm): Sgemm {
-  const c = Float32Array.of(1);
-  try {
-    sgemm(Float32Array.of(2), Float32Array.of(3), c, 1, 1, 1, 1, 0, 0, false, false, true);
-  } catch {
-    // An older build takes exactly 11 arguments.
-  }
-  if (c[0] === 7) return sgemm;
-  return (a, b, out, batch, m, k, n, strideA, strideB, transposeA, transposeB, accumulate) => {
-    if (!accumulate) return sgemm(a, b, out, batch, m, k, n, strideA, strideB, transposeA, transposeB);
-    const scratch = new Float32Array(batch * m * n);
-    sgemm(a, b, scratch, batch, m, k, n, strideA, strideB, transposeA, transposeB);
-    for (let i = 0; i < scratch.length; i++) out[i]! += scratch[i]!;
-  };
+  return loadNativeAddon()?.getThreads() ?? 0;
 }

@@ -12,6 +12,7 @@
  * every parameter unless param groups say otherwise; this mirrors the HF Trainer's groups).
  */
 import { ConfigError } from '../core/errors.js';
+import { hostKernels, type SgdKernelArgs } from '../core/host.js';
 import { isNoDecayParameter } from './decay.js';
 import { SlotStore, checkNonNegative, checkState, checkStepArguments } from './slots.js';
 import type { HostParameter, Optimizer, OptimizerState } from './types.js';
@@ -29,6 +30,22 @@ export interface SGDOptions {
 
 const SGD_SLOTS = ['momentum'] as const;
 const f32 = Math.fround;
+
+/** One SGD update of `values` in place: the reference every native kernel is held to. */
+export function sgdUpdate(values: Float32Array, grad: Float32Array, buffer: Float32Array | undefined, args: SgdKernelArgs): void {
+  const decay = f32(args.weightDecay);
+  const momentum = f32(args.momentum);
+  const keep = f32(1 - args.dampening);
+  const negativeLr = f32(-args.lr);
+  for (let i = 0; i < values.length; i++) {
+    let direction = decay !== 0 ? f32(grad[i]! + f32(values[i]! * decay)) : grad[i]!;
+    if (buffer !== undefined) {
+      buffer[i] = args.firstStep ? direction : f32(f32(buffer[i]! * momentum) + f32(direction * keep));
+      direction = args.nesterov ? f32(direction + f32(buffer[i]! * momentum)) : buffer[i]!;
+    }
+    values[i] = f32(values[i]! + f32(direction * negativeLr));
+  }
+}
 
 export class SGD implements Optimizer {
   readonly kind = 'sgd';
@@ -55,24 +72,20 @@ export class SGD implements Optimizer {
 
   step(params: readonly HostParameter[], lr: number): void {
     checkStepArguments(params, lr);
-    const decay = f32(this.weightDecay);
-    const momentum = f32(this.momentum);
-    const keep = f32(1 - this.dampening);
-    const negativeLr = f32(-lr);
+    const kernel = hostKernels()?.sgd ?? sgdUpdate;
     for (const param of params) {
       const { values, grad } = param;
       const decays = this.weightDecay > 0 && !isNoDecayParameter(param.name);
       const existing = this.momentum !== 0 ? this.slots.find(param, 'momentum') : undefined;
       const buffer = this.momentum !== 0 && existing === undefined ? this.slots.create(param.name, 'momentum', new Float32Array(values.length)) : existing;
-      const first = existing === undefined;
-      for (let i = 0; i < values.length; i++) {
-        let direction = decays ? f32(grad[i]! + f32(values[i]! * decay)) : grad[i]!;
-        if (buffer !== undefined) {
-          buffer[i] = first ? direction : f32(f32(buffer[i]! * momentum) + f32(direction * keep));
-          direction = this.nesterov ? f32(direction + f32(buffer[i]! * momentum)) : buffer[i]!;
-        }
-        values[i] = f32(values[i]! + f32(direction * negativeLr));
-      }
+      kernel(values, grad, buffer, {
+        weightDecay: decays ? this.weightDecay : 0,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        nesterov: this.nesterov,
+        firstStep: existing === undefined,
+        lr,
+      });
     }
     this.stepCount += 1;
   }

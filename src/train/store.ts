@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorValues } from '../backend/transfer.js';
 import { ConfigError } from '../core/errors.js';
+import { hostKernels } from '../core/host.js';
 import type { HostParameter } from '../optim/types.js';
 
 export interface ParamSpec {
@@ -243,10 +244,16 @@ export class GradientStore {
       throw new ConfigError(`gradient of ${this.layout.entries[index]!.name} has ${values.length} values, expected ${target.length}`);
     }
     const assign = this.takeZero(index);
-    if (assign && alpha === 1) target.set(values);
-    else if (assign) for (let i = 0; i < target.length; i++) target[i] = values[i]! * alpha;
-    else if (alpha === 1) for (let i = 0; i < target.length; i++) target[i]! += values[i]!;
-    else for (let i = 0; i < target.length; i++) target[i]! += values[i]! * alpha;
+    const a = Math.fround(alpha);
+    if (assign) {
+      if (a === 1) target.set(values);
+      else for (let i = 0; i < target.length; i++) target[i] = values[i]! * a;
+      return;
+    }
+    const axpy = hostKernels()?.axpy;
+    if (axpy !== undefined) axpy(target, a, values);
+    else if (a === 1) for (let i = 0; i < target.length; i++) target[i]! += values[i]!;
+    else for (let i = 0; i < target.length; i++) target[i] = Math.fround(target[i]! + Math.fround(values[i]! * a));
   }
 
   /** grad[index] += alpha · tensor (read in place on wasm). */
@@ -287,18 +294,22 @@ export class GradientStore {
   scale(factor: number): void {
     if (factor === 1) return;
     const f = Math.fround(factor);
+    const scale = hostKernels()?.scale;
     this.layout.entries.forEach((entry) => {
       if (this.holdsZeros[entry.index]) return;
       const buffer = this.arena.view(entry.index);
-      for (let i = 0; i < buffer.length; i++) buffer[i]! *= f;
+      if (scale !== undefined) scale(buffer, f);
+      else for (let i = 0; i < buffer.length; i++) buffer[i]! *= f;
     });
   }
 
   /** True when no buffer holds Inf or NaN. */
   allFinite(): boolean {
+    const allFinite = hostKernels()?.allFinite;
     return this.layout.entries.every((entry) => {
       if (this.holdsZeros[entry.index]) return true;
       const buffer = this.arena.view(entry.index);
+      if (allFinite !== undefined) return allFinite(buffer);
       // x − x is 0 for finite x and NaN for ±Inf and NaN.
       let check = 0;
       for (let i = 0; i < buffer.length; i++) check += buffer[i]! - buffer[i]!;
@@ -308,10 +319,15 @@ export class GradientStore {
 
   /** Σ of squares of every value, in float64 (so a large model does not overflow float32). */
   sumSquares(): number {
+    const sumSquares = hostKernels()?.sumSquares;
     let sum = 0;
     this.layout.entries.forEach((entry) => {
       if (this.holdsZeros[entry.index]) return;
       const buffer = this.arena.view(entry.index);
+      if (sumSquares !== undefined) {
+        sum += sumSquares(buffer);
+        return;
+      }
       let partial = 0;
       for (let i = 0; i < buffer.length; i++) partial += buffer[i]! * buffer[i]!;
       sum += partial;
