@@ -108,7 +108,9 @@ export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STE
   let dropoutSeed = 0;
   const pass = (samples: readonly SequenceSample[]) => ({ factor: 1 / options.window, training: true, dropoutSeed: dropoutSeed++, epoch: 0, samples });
   const forward = (): void => {
-    tf.tidy(() => model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, dropoutSeed++), { firstTokenOnly: true }));
+    tf.tidy(() => {
+      model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, dropoutSeed++), { firstTokenOnly: true });
+    });
   };
   const forwardBackward = (): void => {
     const { samples, ...options } = pass(first);

@@ -4,7 +4,7 @@
  * task, with the labels a run trains, and back to config.json + model.safetensors.
  */
 import { CheckpointError, ConfigError } from '../core/errors.js';
-import { serializeSafetensors, type F32Tensor, type SafetensorsTensor } from '../core/safetensors.js';
+import { safetensorsChunks, type F32Tensor, type SafetensorsTensor } from '../core/safetensors.js';
 import { ConfigReader, arePlaceholderLabels, configJson, getFamily, type EncoderConfig, type ModelFamily, type TaskName } from '../models/index.js';
 import { selectWeights, type LoadReport } from '../models/weights.js';
 import { headSpecs } from '../tasks/head.js';
@@ -119,13 +119,16 @@ export function modelConfigJson(model: TaskModel<unknown>): string {
   return configJson(model.config, overrides, model.task === 'masked-lm' ? undefined : model.labels);
 }
 
-/** model.safetensors bytes: every parameter under its HF name, F32, file layout. */
-export function modelWeightsBytes(model: TaskModel<unknown>): Uint8Array {
+/**
+ * model.safetensors as byte chunks (the tensors are views of the host store: write them before
+ * the next optimizer step): every parameter under its HF name, F32, file layout.
+ */
+export function modelWeightsChunks(model: TaskModel<unknown>): Uint8Array[] {
   const tensors = new Map<string, F32Tensor>();
   for (const entry of model.parameters.entries) {
     tensors.set(entry.name, { dtype: 'F32', shape: [...entry.shape], data: model.parameters.view(entry.index) });
   }
-  return serializeSafetensors(tensors, { format: 'pt' });
+  return safetensorsChunks(tensors, { format: 'pt' });
 }
 
 /** Checks that a parsed config.json can be written back as this task (used before training starts). */

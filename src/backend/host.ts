@@ -50,7 +50,10 @@ export function hostMatMulInstalled(): boolean {
   return installed !== undefined && tf.getKernel(tf.BatchMatMul, BACKEND)?.kernelFunc === installed.batchMatMul.kernelFunc;
 }
 
-/** Layers may keep weights on the host and multiply them there: wasm is active and the kernels are installed. */
+/**
+ * Layers may keep weights on the host and multiply them there: wasm is active and the
+ * host-weight kernel is registered (possibly wrapped, e.g. by a profiler).
+ */
 export function hostWeightsUsable(): boolean {
-  return onWasm() && hostMatMulInstalled();
+  return onWasm() && installed !== undefined && tf.getKernel(HOST_WEIGHT_MATMUL, BACKEND) !== undefined;
 }

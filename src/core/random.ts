@@ -35,7 +35,7 @@ export class RandomStream {
     return (this.nextUint32() + 0.5) / 4294967296;
   }
 
-  /** Standard normal (Box–Muller, one value per two uniforms). */
+  /** One standard normal value (Box–Muller); `fillNormal` fills arrays faster. */
   normal(): number {
     return Math.sqrt(-2 * Math.log(this.uniformOpen())) * Math.cos(2 * Math.PI * this.uniformOpen());
   }
@@ -83,12 +83,27 @@ export function shuffleInPlace<T>(values: T[], stream: RandomStream): T[] {
   return values;
 }
 
-/** `size` values of normal(0, std) from `seed` (HF `_init_weights`' normal_(0, initializer_range)). */
-export function normalValues(size: number, std: number, seed: number): Float32Array {
+/**
+ * Fills `target` with normal(0, std) values from `seed` (HF `_init_weights`' normal_(0,
+ * initializer_range)): Marsaglia's polar method, two values per accepted pair of uniforms and no
+ * trigonometry — a bert-base initialisation is 89 M values.
+ */
+export function fillNormal(target: Float32Array, std: number, seed: number): Float32Array {
   const stream = new RandomStream(seed);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = stream.normal() * std;
-  return values;
+  for (let i = 0; i < target.length; i += 2) {
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * stream.uniform() - 1;
+      v = 2 * stream.uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const factor = Math.sqrt((-2 * Math.log(s)) / s) * std;
+    target[i] = u * factor;
+    if (i + 1 < target.length) target[i + 1] = v * factor;
+  }
+  return target;
 }
 
 /**

@@ -206,11 +206,13 @@ export interface F32Tensor {
 }
 
 /**
- * Serialises float32 tensors, sorted by name, with `{"format":"pt"}` metadata (what HF writes for
- * PyTorch weights) plus `metadata`. The header is padded with spaces to a multiple of 8 bytes, as
- * the Rust library does, so the data is aligned.
+ * A safetensors file of float32 tensors, sorted by name, with `{"format":"pt"}` metadata (what HF
+ * writes for PyTorch weights) plus `metadata`, as consecutive byte chunks: the header (padded
+ * with spaces to a multiple of 8 bytes, as the Rust library does, so the data is aligned), then
+ * one chunk per tensor — on little-endian hosts a view of the tensor's own memory, so writing a
+ * large model needs no second copy of it.
  */
-export function serializeSafetensors(tensors: ReadonlyMap<string, F32Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function safetensorsChunks(tensors: ReadonlyMap<string, F32Tensor>, metadata: Record<string, string> = {}): Uint8Array[] {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
   let offset = 0;
@@ -225,20 +227,31 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, F32Tensor>, me
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const paddedLength = Math.ceil(json.byteLength / 8) * 8;
-  const out = new Uint8Array(8 + paddedLength + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(paddedLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.byteLength, 8 + paddedLength);
-  let position = 8 + paddedLength;
-  for (const name of names) {
-    const data = tensors.get(name)!.data;
-    if (hostIsLittleEndian) {
-      out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position);
-    } else {
-      for (let i = 0; i < data.length; i++) view.setFloat32(position + 4 * i, data[i]!, true);
-    }
-    position += data.byteLength;
+  const head = new Uint8Array(8 + paddedLength);
+  new DataView(head.buffer).setBigUint64(0, BigInt(paddedLength), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.byteLength);
+  return [
+    head,
+    ...names.map((name) => {
+      const data = tensors.get(name)!.data;
+      if (hostIsLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const bytes = new Uint8Array(data.byteLength);
+      const view = new DataView(bytes.buffer);
+      for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i]!, true);
+      return bytes;
+    }),
+  ];
+}
+
+/** The safetensors file of `safetensorsChunks` in one buffer. */
+export function serializeSafetensors(tensors: ReadonlyMap<string, F32Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const chunks = safetensorsChunks(tensors, metadata);
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+  let position = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, position);
+    position += chunk.byteLength;
   }
   return out;
 }

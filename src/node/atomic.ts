@@ -17,11 +17,15 @@ function uniqueSuffix(): string {
   return `${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
+/** File content: text, bytes, or byte chunks written one after the other (no concatenated copy). */
+export type FileContent = string | Uint8Array | readonly Uint8Array[];
+
 /** Writes `data` to `file` and flushes it to disk (the caller publishes it by renaming). */
-export async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeDurable(file: string, data: FileContent): Promise<void> {
   const handle = await fs.open(file, 'w');
   try {
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    else for (const chunk of data) await handle.writeFile(chunk);
     await handle.sync();
   } finally {
     await handle.close();
@@ -42,7 +46,7 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Replaces `file` with `data` atomically. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: FileContent): Promise<void> {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
   try {
     await writeDurable(temporary, data);

@@ -5,11 +5,11 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILE, WEIGHTS_FILE, modelConfigJson, modelWeightsBytes } from '../app/checkpoint.js';
+import { CONFIG_FILE, WEIGHTS_FILE, modelConfigJson, modelWeightsChunks } from '../app/checkpoint.js';
 import { CheckpointError } from '../core/errors.js';
 import { parseSafetensors, type SafetensorsTensor } from '../core/safetensors.js';
 import type { TaskModel } from '../tasks/model.js';
-import { replaceDirectory, writeDurable } from './atomic.js';
+import { replaceDirectory, writeDurable, type FileContent } from './atomic.js';
 
 /** Tokenizer files a checkpoint may carry; copied with the model when present. */
 export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'] as const;
@@ -80,14 +80,14 @@ export interface SaveCheckpointOptions {
   /** Tokenizer files to write with the model (name → content). */
   tokenizerFiles?: Record<string, string>;
   /** More files (training state, optimizer moments), by plain file name. */
-  extraFiles?: Record<string, string | Uint8Array>;
+  extraFiles?: Record<string, FileContent>;
 }
 
 /** The files of a checkpoint of `model`, by name. */
-export function checkpointFiles(model: TaskModel<unknown>, options: SaveCheckpointOptions = {}): Map<string, string | Uint8Array> {
-  const files = new Map<string, string | Uint8Array>([
+export function checkpointFiles(model: TaskModel<unknown>, options: SaveCheckpointOptions = {}): Map<string, FileContent> {
+  const files = new Map<string, FileContent>([
     [CONFIG_FILE, modelConfigJson(model)],
-    [WEIGHTS_FILE, modelWeightsBytes(model)],
+    [WEIGHTS_FILE, modelWeightsChunks(model)],
   ]);
   for (const [name, content] of Object.entries(options.tokenizerFiles ?? {})) files.set(name, content);
   for (const [name, content] of Object.entries(options.extraFiles ?? {})) {

@@ -18,7 +18,7 @@ import { buildModel, chooseTrainingLabels, readConfig, type BuiltModel } from '.
 import { buildLabelMap, encodeRows, lengthStats, type EncodedRow, type LengthStats } from '../app/data/index.js';
 import { evaluateClassifier } from '../app/evaluate.js';
 import { CheckpointError, ConfigError, MemoryError } from '../core/errors.js';
-import { parseSafetensors, serializeSafetensors, type F32Tensor } from '../core/safetensors.js';
+import { parseSafetensors, safetensorsChunks, type F32Tensor } from '../core/safetensors.js';
 import { createOptimizer, type OptimizerState, type ScheduleKind } from '../optim/index.js';
 import type { EpochSummary, RemainderPolicy } from '../plan/index.js';
 import type { SequenceClassifier, SequenceSample, TaskModel } from '../tasks/model.js';
@@ -26,6 +26,7 @@ import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { chooseMicroBatch, formatBytes } from '../train/autobatch.js';
 import { fit, type StepEvent } from '../train/fit.js';
 import { LossScaler } from '../train/scaler.js';
+import { GradientStore } from '../train/store.js';
 import type { OverflowPolicy, TrainingState } from '../train/types.js';
 import { removeLeftovers, removeTempFiles, recoverDirectory, writeFileAtomic } from './atomic.js';
 import { selectBackend, type BackendChoice } from './backend.js';
@@ -295,10 +296,12 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     ...(settings.optimizer === 'sgd' && settings.momentum !== undefined ? { momentum: settings.momentum } : {}),
   });
   const modelSpec: ModelSpec = { configJson: files.configJson, configFile: files.configFile, task: 'sequence-classification', labels, ...(settings.dropout !== undefined ? { dropout: settings.dropout } : {}) };
+  // The window's gradient buffers: probing the micro-batch size uses them too.
+  const gradients = new GradientStore(model.parameters.layout);
   try {
     const hostBytes = model.parameters.values.data.byteLength * (2 + settings.workers - 1 + (settings.optimizer === 'adamw' ? 2 : settings.momentum ? 1 : 0));
     const limits = memoryLimits(hostBytes, settings.memoryBudget);
-    const memory = await planMicroBatch(settings, resume?.saved.microBatch, model, data.examples, limits, hooks);
+    const memory = await planMicroBatch(settings, resume?.saved.microBatch, model, data.examples, limits, gradients, hooks);
     const microBatch = memory.microBatch;
     if (settings.workers > 1) {
       engine = await createParallelEngine<SequenceSample>(model, {
@@ -306,6 +309,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
         factory: { module: new URL('./replica.js', import.meta.url).href, exportName: 'taskModelReplica', options: modelSpec },
         backend: backend.name,
         fastKernels: backend.fastKernels,
+        gradients,
       });
     }
     hooks.log(
@@ -343,7 +347,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       const saved: SavedState = { format: 'microbatch-training-state', version: STATE_VERSION, settings: savedSettings, labels, microBatch, training: { ...training, optimizer: optimizerState } };
       await saveCheckpoint(path.join(settings.out, CHECKPOINT_DIR), model as TaskModel<unknown>, {
         tokenizerFiles: files.tokenizerFiles,
-        extraFiles: { [STATE_FILE]: JSON.stringify(saved), [OPTIMIZER_FILE]: serializeSafetensors(optimizerSlotTensors(slots)) },
+        extraFiles: { [STATE_FILE]: JSON.stringify(saved), [OPTIMIZER_FILE]: safetensorsChunks(optimizerSlotTensors(slots)) },
       });
     };
 
@@ -364,7 +368,8 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
         warmupSteps: settings.warmupSteps,
         clipNorm: settings.clipNorm,
         scaler,
-        ...(engine !== undefined ? { engine, gradients: engine.gradients } : {}),
+        gradients,
+        ...(engine !== undefined ? { engine } : {}),
         ...(resumeState !== undefined ? { resume: resumeState } : {}),
         callbacks: {
           onStep: async (event) => {
@@ -380,7 +385,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
             const atEpochEnd = boundary.nextWindow === 0 && boundary.epoch < settings.epochs;
             const due = settings.saveEvery > 0 && boundary.globalStep % settings.saveEvery === 0;
             const stopping = settings.stopAfterSteps !== undefined && stepsThisProcess >= settings.stopAfterSteps;
-            if (atEpochEnd || due || stopping) await saveState(boundary.state());
+            if (atEpochEnd || due || stopping) await saveState(boundary.state({ copy: false }));
             if (stopping && boundary.epoch < settings.epochs) throw new StopRequested();
           },
         },
@@ -492,13 +497,14 @@ async function planMicroBatch<Sample extends SequenceSample>(
   model: TaskModel<Sample>,
   examples: readonly Sample[],
   limits: MemoryLimits,
+  gradients: GradientStore,
   hooks: FinetuneHooks,
 ): Promise<MicroBatchPlan> {
   const longest = examples.reduce((best, example) => (example.ids.length > best.ids.length ? example : best), examples[0]!);
   const probeSamples = (count: number) => Array.from({ length: count }, () => longest);
   const measure = async (count: number) => {
     try {
-      return await measurePeak(model, probeSamples(count));
+      return await measurePeak(model, probeSamples(count), gradients);
     } finally {
       model.parameters.releaseMirrors();
     }
@@ -517,7 +523,13 @@ async function planMicroBatch<Sample extends SequenceSample>(
     );
     return { microBatch: choice.microBatch, fitting: choice.microBatch };
   }
-  if (requested <= 2 && limits.heapBytes === Infinity) return { microBatch: requested };
+  // Far within the limits by a conservative estimate: no need to spend two probes on it.
+  const estimate = model.activationBytesEstimate(requested, longest.ids.length);
+  if (2 * estimate <= limits.heapBytes && 2 * (estimate + limits.hostBytes) <= limits.budgetBytes) {
+    let fitting = requested;
+    while (fitting < settings.batch && fitsLimits(model.activationBytesEstimate(fitting + 1, longest.ids.length), limits)) fitting += 1;
+    return { microBatch: requested, fitting };
+  }
   const one = await measure(1);
   const two = requested >= 2 ? await measure(2) : one;
   const fitting = largestFitting(one, two, limits, settings.batch);

@@ -46,14 +46,15 @@ export function describeLimits(peakHeapBytes: number, limits: MemoryLimits): str
 
 /**
  * Peak heap tensor bytes of one training forward + backward of `samples` (the parameters'
- * heap mirrors included), into scratch gradient buffers.
+ * heap mirrors included), into `grads` (zeroed afterwards; by default scratch buffers — a
+ * run passes its own, so that probing costs no second copy of the gradients).
  */
-export async function measurePeak<Sample>(model: TrainableModel<Sample>, samples: readonly Sample[]): Promise<number> {
-  const grads = new GradientStore(model.parameters.layout);
+export async function measurePeak<Sample>(model: TrainableModel<Sample>, samples: readonly Sample[], grads = new GradientStore(model.parameters.layout)): Promise<number> {
   const count = model.countItems(samples, 0);
   const profile = await tf.profile(() => {
     model.accumulateGradients(samples, grads, { factor: 1 / Math.max(1, count), training: true, dropoutSeed: 0, epoch: 0 });
   });
+  grads.zero();
   return profile.peakBytes;
 }
 

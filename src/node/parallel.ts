@@ -24,6 +24,8 @@ export interface ParallelEngineOptions {
   factory: ReplicaFactory;
   backend?: 'wasm' | 'cpu' | 'node';
   fastKernels?: boolean;
+  /** The main thread's gradient buffers (default: new ones). */
+  gradients?: GradientStore;
 }
 
 export interface ParallelEngine<Sample> extends WindowGradientEngine<Sample> {
@@ -82,7 +84,7 @@ export async function createParallelEngine<Sample>(model: TrainableModel<Sample>
 
   return {
     pool,
-    gradients: new GradientStore(layout),
+    gradients: options.gradients ?? new GradientStore(layout),
     shareBytes: shares.reduce((sum, share) => sum + share.arena.data.byteLength, 0),
     async afterStep() {
       await pool.broadcast('parametersUpdated', []);

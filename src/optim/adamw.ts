@@ -95,8 +95,8 @@ export class AdamW implements Optimizer {
     this.stepCount = step;
   }
 
-  getState(): OptimizerState {
-    return { kind: 'adamw', step: this.stepCount, slots: this.slots.save() };
+  getState(options: { copy?: boolean } = {}): OptimizerState {
+    return { kind: 'adamw', step: this.stepCount, slots: this.slots.save(options.copy ?? true) };
   }
 
   setState(state: OptimizerState): void {

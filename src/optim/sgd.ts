@@ -90,8 +90,8 @@ export class SGD implements Optimizer {
     this.stepCount += 1;
   }
 
-  getState(): OptimizerState {
-    return { kind: 'sgd', step: this.stepCount, slots: this.slots.save() };
+  getState(options: { copy?: boolean } = {}): OptimizerState {
+    return { kind: 'sgd', step: this.stepCount, slots: this.slots.save(options.copy ?? true) };
   }
 
   setState(state: OptimizerState): void {

@@ -25,10 +25,10 @@ export class SlotStore {
     return initial;
   }
 
-  /** Copies of every slot. */
-  save(): Record<string, Record<string, Float32Array>> {
+  /** Every slot: copies, or the live arrays. */
+  save(copy: boolean): Record<string, Record<string, Float32Array>> {
     const out: Record<string, Record<string, Float32Array>> = {};
-    for (const [name, slots] of this.slots) for (const [slot, values] of slots) (out[name] ??= {})[slot] = Float32Array.from(values);
+    for (const [name, slots] of this.slots) for (const [slot, values] of slots) (out[name] ??= {})[slot] = copy ? Float32Array.from(values) : values;
     return out;
   }
 

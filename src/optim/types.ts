@@ -24,8 +24,12 @@ export interface OptimizerState {
 export interface Optimizer {
   readonly kind: 'adamw' | 'sgd';
   step(params: readonly HostParameter[], lr: number): void;
-  /** A copy of the state (safe to keep while training goes on). */
-  getState(): OptimizerState;
+  /**
+   * The state: a copy (safe to keep while training goes on), or with `copy: false` views of the
+   * live moments for a caller that writes them out before the next step (a large model's moments
+   * are twice its size).
+   */
+  getState(options?: { copy?: boolean }): OptimizerState;
   setState(state: OptimizerState): void;
   /** Bytes of optimizer state held now. */
   stateBytes(): number;

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../core/errors.js';
-import { deriveSeed, normalValues } from '../core/random.js';
+import { deriveSeed, fillNormal } from '../core/random.js';
 import { backwardContext, layerContext, tidy, type LayerContext } from '../nn/context.js';
 import { crossEntropySum, IGNORE_INDEX, softmaxRows } from '../nn/loss.js';
 import type { EncoderConfig } from '../models/config.js';
@@ -58,7 +58,7 @@ export function initialValues(spec: ModelParamSpec, config: EncoderConfig, seed:
   else if (spec.init === 'zeros') target.fill(0);
   else {
     // Keyed by the name, so a parameter's initial values do not depend on what else the model has.
-    target.set(normalValues(target.length, config.initializerRange, deriveSeed(seed, ...Array.from(spec.name, (char) => char.charCodeAt(0)))));
+    fillNormal(target, config.initializerRange, deriveSeed(seed, ...Array.from(spec.name, (char) => char.charCodeAt(0))));
     const width = spec.shape[1]!;
     if (spec.init === 'embedding' && config.padTokenId < spec.shape[0]!) target.fill(0, config.padTokenId * width, (config.padTokenId + 1) * width);
   }
@@ -102,6 +102,19 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
 
   abstract countItems(samples: readonly Sample[], epoch: number): number;
   abstract accumulateGradients(samples: readonly Sample[], grads: GradientStore, pass: PassOptions): number;
+
+  /**
+   * A conservative estimate of the peak heap bytes of one training micro-batch of `size` samples
+   * of `length` tokens: what each layer keeps for its backward (≈ 7 activations of [tokens,
+   * hidden], 2 of [tokens, intermediate], the attention probabilities) for every layer, plus
+   * three layers' worth for the backward's temporaries. Measured peaks are below it.
+   */
+  activationBytesEstimate(size: number, length: number): number {
+    const { hiddenSize, intermediateSize, numHeads, numLayers } = this.config;
+    const tokens = size * length;
+    const perLayer = tokens * (7 * hiddenSize + 2 * intermediateSize) + size * numHeads * length * length;
+    return 4 * perLayer * (numLayers + 3);
+  }
 
   /** Every parameter by HF name in file layout (views of the host store: copy before the next step). */
   weights(): Map<string, Float32Array> {

@@ -79,7 +79,8 @@ export interface WindowBoundary {
   nextWindow: number;
   /** Windows done so far. */
   globalStep: number;
-  state(): TrainingState;
+  /** The state to resume from; `copy: false` gives views of the optimizer's live moments (write them out at once). */
+  state(options?: { copy?: boolean }): TrainingState;
 }
 
 export interface FitCallbacks {
@@ -132,7 +133,7 @@ export interface FitOptions<Sample> {
 export interface FitResult {
   /** One verified ledger summary per epoch (all of them, also those before a resume). */
   epochs: EpochSummary[];
-  /** The final state (epoch = epochs). */
+  /** The final state (epoch = epochs); its optimizer moments are the optimizer's own arrays. */
   state: TrainingState;
 }
 
@@ -171,11 +172,11 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
     scaler.setState(resume.scaler);
   }
 
-  const state = (epoch: number, next: number, ledger: EpochLedger | null): TrainingState => ({
+  const state = (epoch: number, next: number, ledger: EpochLedger | null, copy = true): TrainingState => ({
     epoch,
     nextWindow: next,
     globalStep,
-    optimizer: optimizer.getState(),
+    optimizer: optimizer.getState({ copy }),
     scaler: scaler.getState(),
     ledger: ledger === null ? null : ledger.toJSON(),
     completed: [...completed],
@@ -230,16 +231,17 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
           retries: outcome.retries,
         });
         const isLast = window.index === plan.steps - 1;
-        if (!isLast) await callbacks.onWindowBoundary?.({ epoch, nextWindow: window.index + 1, globalStep, state: () => state(epoch, window.index + 1, ledger) });
+        if (!isLast) await callbacks.onWindowBoundary?.({ epoch, nextWindow: window.index + 1, globalStep, state: (options) => state(epoch, window.index + 1, ledger, options?.copy ?? true) });
       }
       ledger.verify();
       const summary = ledger.summary();
       completed.push(summary);
       await callbacks.onEpochEnd?.(summary);
-      await callbacks.onWindowBoundary?.({ epoch: epoch + 1, nextWindow: 0, globalStep, state: () => state(epoch + 1, 0, null) });
+      await callbacks.onWindowBoundary?.({ epoch: epoch + 1, nextWindow: 0, globalStep, state: (options) => state(epoch + 1, 0, null, options?.copy ?? true) });
     }
   }
-  return { epochs: [...completed], state: state(run.epochs, 0, null) };
+  // Views of the optimizer's moments, not a copy: training is over, nothing changes them now.
+  return { epochs: [...completed], state: state(run.epochs, 0, null, false) };
 
   /**
    * One optimizer step (DESIGN §4): accumulate the window's micro-batches at the current loss

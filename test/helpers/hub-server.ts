@@ -20,7 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { normalValues } from '../../src/core/random.js';
+import { fillNormal } from '../../src/core/random.js';
 import { serializeSafetensors, type F32Tensor } from '../../src/core/safetensors.js';
 
 export interface FakeHubRequest {
@@ -395,7 +395,7 @@ export function tinyBertTensors(seed = 1): Map<string, F32Tensor> {
   const tensors = new Map<string, F32Tensor>();
   const add = (name: string, shape: number[], fill?: number): void => {
     const count = shape.reduce((product, dim) => product * dim, 1);
-    const data = fill === undefined ? normalValues(count, 0.02, seed * 1000 + tensors.size) : new Float32Array(count).fill(fill);
+    const data = fill === undefined ? fillNormal(new Float32Array(count), 0.02, seed * 1000 + tensors.size) : new Float32Array(count).fill(fill);
     tensors.set(name, { dtype: 'F32', shape, data });
   };
   const linear = (prefix: string, inFeatures: number, outFeatures: number): void => {
