@@ -6,7 +6,7 @@
 import { CheckpointError, ConfigError } from '../core/errors.js';
 import { safetensorsChunks, type F32Tensor, type SafetensorsTensor } from '../core/safetensors.js';
 import { ConfigReader, arePlaceholderLabels, configJson, getFamily, type EncoderConfig, type ModelFamily, type TaskName } from '../models/index.js';
-import { selectWeights, type LoadReport } from '../models/weights.js';
+import { canonicalNames, selectWeights, type LoadReport } from '../models/weights.js';
 import { headSpecs } from '../tasks/head.js';
 import { MaskedLanguageModel, SequenceClassifier, TokenClassifier, modelSpecs, taskHead, type MaskedInput, type ModelOptions, type TaskModel } from '../tasks/model.js';
 import type { ArenaOptions } from '../train/store.js';
@@ -65,6 +65,12 @@ export interface BuildModelOptions {
   tensors?: ReadonlyMap<string, SafetensorsTensor>;
   /** Initialise the head freshly even when the checkpoint has one (labels changed). */
   freshHead?: boolean;
+  /**
+   * Re-initialise the top N encoder layers and the head's hidden layers (BERT's pooler, the
+   * classification heads' dense) as `_init_weights` does: the few-sample remedy of Zhang et al.
+   * (2021), "Revisiting Few-sample BERT Fine-tuning".
+   */
+  reinitLayers?: number;
   seed?: number;
   arena?: ArenaOptions;
   /** Masked LM: the masked input of a sample in an epoch. */
@@ -90,8 +96,18 @@ export function buildModel(family: ModelFamily, config: EncoderConfig, options: 
   let report: LoadReport = { loaded: 0, ignored: [], initialized: specs.map((spec) => spec.name) };
   let values: Map<string, Float32Array> | undefined;
   if (options.tensors !== undefined) {
-    const available = options.freshHead ? new Map([...options.tensors].filter(([name]) => !labelLayers.has(name))) : options.tensors;
-    const selected = selectWeights(family, head, specs, headNames, available, options.source);
+    const fresh = new Set(options.freshHead ? labelLayers : []);
+    const reinit = options.reinitLayers ?? 0;
+    if (reinit > 0) {
+      const names = family.names(config);
+      const prefixes = Array.from({ length: reinit }, (_, k) => Object.values(names.layer(config.numLayers - 1 - k)));
+      for (const spec of specs) if (prefixes.some((layer) => layer.some((prefix) => spec.name.startsWith(`${prefix}.`)))) fresh.add(spec.name);
+      // The head's hidden layers too (BERT's pooler, the classification heads' dense), not its label layer.
+      for (const name of headNames) if (!labelLayers.has(name)) fresh.add(name);
+    }
+    const canonical = canonicalNames(family, [...options.tensors.keys()]);
+    const available = fresh.size === 0 ? options.tensors : new Map([...options.tensors].filter(([name]) => !fresh.has(canonical.get(name)!)));
+    const selected = selectWeights(family, head, specs, new Set([...headNames, ...fresh]), available, options.source);
     values = selected.values;
     report = selected.report;
   }

@@ -24,6 +24,8 @@ export function predictClassifier(model: Pick<SequenceClassifier, 'probabilities
 export interface EvaluationResult {
   report: ClassificationReport;
   correct: number;
+  /** Mean cross-entropy of the true labels (natural log). */
+  loss: number;
   predictions: Prediction[];
 }
 
@@ -35,5 +37,6 @@ export function evaluateClassifier(model: Pick<SequenceClassifier, 'probabilitie
     labels,
   );
   const correct = predictions.filter((prediction, i) => prediction.label === samples[i]!.label).length;
-  return { report, correct, predictions };
+  const loss = predictions.reduce((sum, prediction, i) => sum - Math.log(Math.max(prediction.probabilities[samples[i]!.label]!, Number.MIN_VALUE)), 0) / Math.max(1, samples.length);
+  return { report, correct, loss, predictions };
 }

@@ -5,6 +5,7 @@ import { formatConfusion } from '../app/metrics/classification.js';
 import { selectBackend } from '../node/backend.js';
 import { readLabelledFile } from '../node/files.js';
 import { loadTrainedModel } from '../node/models.js';
+import { MODEL_HELP, modelDirectory } from './model.js';
 import type { SequenceClassifier } from '../tasks/model.js';
 import { BACKEND_CHOICES, choiceOption, positiveInteger } from './options.js';
 
@@ -22,7 +23,7 @@ interface EvalFlags {
 export function evalCommand(): Command {
   return new Command('eval')
     .description('Evaluate a trained classifier on a labelled file: accuracy, macro-F1 and the confusion matrix.')
-    .requiredOption('--model <dir>', 'trained checkpoint directory (e.g. the --out of train)')
+    .requiredOption('--model <dir|id>', `trained model: the --out of train, or ${MODEL_HELP}`)
     .requiredOption('--data <file>', 'labelled data: JSONL, CSV or TSV')
     .option('--text-field <name>', 'text column/field', 'text')
     .option('--label-field <name>', 'label column/field', 'label')
@@ -32,10 +33,11 @@ export function evalCommand(): Command {
     .option('--json', 'print the full report as one JSON line')
     .action(async (flags: EvalFlags) => {
       // Inputs are checked before anything is printed, so bad input fails with one line.
+      const modelDir = await modelDirectory(flags.model);
       const data = await readLabelledFile(flags.data, { textField: flags.textField, labelField: flags.labelField });
       const notices: string[] = [];
       await selectBackend(flags.backend, { log: (line) => notices.push(line) });
-      const { model, tokenizer, labels } = await loadTrainedModel<SequenceClassifier>(flags.model, 'sequence-classification');
+      const { model, tokenizer, labels } = await loadTrainedModel<SequenceClassifier>(modelDir, 'sequence-classification');
       try {
         const { label2id } = buildLabelMap(data, labels);
         const examples = encodeRows(data, tokenizer, { maxLength: flags.maxLength, label2id });

@@ -38,6 +38,12 @@ export function probability(value: string): number {
   return parsed;
 }
 
+export function unitInterval(value: string): number {
+  const parsed = finiteNumber(value);
+  if (parsed < 0 || parsed > 1) throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);
+  return parsed;
+}
+
 /** `--micro-batch`: a positive integer, or "auto" (sized from `--memory-budget`). */
 export function microBatchValue(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : positiveInteger(value);

@@ -5,6 +5,7 @@ import { predictClassifier } from '../app/evaluate.js';
 import { selectBackend } from '../node/backend.js';
 import { readLabelledFile } from '../node/files.js';
 import { loadTrainedModel } from '../node/models.js';
+import { MODEL_HELP, modelDirectory } from './model.js';
 import type { SequenceClassifier } from '../tasks/model.js';
 import { BACKEND_CHOICES, choiceOption, positiveInteger } from './options.js';
 
@@ -21,7 +22,7 @@ interface PredictFlags {
 export function predictCommand(): Command {
   return new Command('predict')
     .description('Predict labels for the texts of a file; writes one JSON line per row: {"line", "text", "label", "probabilities"}.')
-    .requiredOption('--model <dir>', 'trained checkpoint directory (e.g. the --out of train)')
+    .requiredOption('--model <dir|id>', `trained model: the --out of train, or ${MODEL_HELP}`)
     .requiredOption('--data <file>', 'texts to classify: JSONL, CSV or TSV (a label field is not needed)')
     .option('--output <file>', 'write the JSONL here instead of standard output')
     .option('--text-field <name>', 'text column/field', 'text')
@@ -30,9 +31,10 @@ export function predictCommand(): Command {
     .addOption(choiceOption('--backend <name>', 'TF.js backend', BACKEND_CHOICES, 'auto'))
     .action(async (flags: PredictFlags) => {
       // The data is checked before anything is printed, so bad input fails with one line.
+      const modelDir = await modelDirectory(flags.model);
       const data = await readLabelledFile(flags.data, { textField: flags.textField, requireLabel: false });
       await selectBackend(flags.backend, { log: (line) => process.stderr.write(line + '\n') });
-      const { model, tokenizer, labels } = await loadTrainedModel<SequenceClassifier>(flags.model, 'sequence-classification');
+      const { model, tokenizer, labels } = await loadTrainedModel<SequenceClassifier>(modelDir, 'sequence-classification');
       try {
         const inputs = data.rows.map((row) => tokenizer.encode(row.text, { maxLength: flags.maxLength }));
         const predictions = predictClassifier(model, inputs, flags.batchSize);

@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { formatLedgerLine } from '../plan/index.js';
 import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings, type FinetuneSummary } from '../node/finetune.js';
-import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability } from './options.js';
+import type { MetricName } from '../app/sweep/types.js';
+import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability, unitInterval } from './options.js';
+import { MODEL_HELP, modelDirectory } from './model.js';
 import { createProgress } from './progress.js';
 
 /**
@@ -21,24 +23,30 @@ export const EMBEDDED_DEFAULT = {
 };
 
 /** What commander parses: the run's settings, except where flags and settings differ in shape. */
-type TrainFlags = Omit<FinetuneSettings, 'data' | 'model' | 'out' | 'lossScale'> & {
+type TrainFlags = Omit<FinetuneSettings, 'data' | 'model' | 'out' | 'lossScale' | 'earlyStopping'> & {
   data?: string;
   model?: string;
   out?: string;
   lossScale: 'off' | 'dynamic';
   resume?: string;
+  metric?: MetricName;
+  patience?: number;
 };
 
 export function trainCommand(): Command {
   const command = new Command('train')
     .description(
-      'Fine-tune a BERT sequence classifier with exact gradient accumulation. With neither --data nor --model it runs the embedded ' +
+      'Fine-tune a Hugging Face encoder (BERT, DistilBERT, RoBERTa, ELECTRA) with exact gradient accumulation. With neither --data nor --model it runs the embedded ' +
         'default: a small BERT on the bundled SpamAssassin subset (data/spam), evaluated on its held-out split.',
     )
     .option('--data <file>', 'training data: JSONL, CSV or TSV with a text and a label field')
-    .option('--model <dir>', 'Hugging Face BERT directory (config.json, vocab.txt, model.safetensors; without weights a new model is initialised)')
-    .option('--out <dir>', 'output directory: HF checkpoint, metrics.jsonl, summary.json, checkpoint/ (default for the embedded run: runs/demo)')
-    .option('--eval <file>', 'evaluation data (same format); accuracy and macro-F1 go into summary.json')
+    .option('--model <dir|id>', `${MODEL_HELP}; a directory without weights initialises a new model from its config.json`)
+    .addOption(choiceOption('--task <name>', 'what to train', ['sequence-classification'], 'sequence-classification'))
+    .option('--out <dir>', 'output directory: HF checkpoint, metrics.jsonl, summary.json, report.html, checkpoint/ (default for the embedded run: runs/demo)')
+    .option('--eval <file>', 'evaluation data (same format); its metrics go into summary.json')
+    .option('--eval-every-epoch', 'evaluate after every epoch, not only at the end')
+    .addOption(choiceOption('--metric <name>', 'early stopping: the evaluation metric to watch (needs --eval); the best epoch\'s weights are kept', ['accuracy', 'macro_f1', 'loss']))
+    .option('--patience <n>', 'early stopping: stop after n epochs without improvement (default: never stop, keep the best epoch)', positiveInteger)
     .option('--micro-batch <n|auto>', 'samples per forward/backward pass, or "auto" to fit --memory-budget', microBatchValue, 8)
     .option('--memory-budget <size>', 'memory the run may use, wasm heap and host stores together, e.g. 6GB (default: 75% of RAM); --micro-batch auto picks the largest that fits, a given micro-batch is checked against it', byteSize)
     .option('--batch <n>', 'samples per optimizer step (the effective batch)', positiveInteger, 32)
@@ -49,15 +57,17 @@ export function trainCommand(): Command {
     .option('--momentum <m>', 'SGD momentum', nonNegativeNumber)
     .addOption(choiceOption('--schedule <name>', 'learning-rate schedule over all optimizer steps', ['constant', 'linear', 'cosine'], 'linear'))
     .option('--warmup-steps <n>', 'linear warm-up steps', nonNegativeInteger, 0)
+    .option('--warmup-ratio <r>', 'warm-up as a share of all optimizer steps (replaces --warmup-steps)', unitInterval)
+    .option('--reinit-layers <n>', 're-initialise the top n encoder layers and the head\'s hidden layer before training (few-sample stability)', nonNegativeInteger, 0)
     .option('--clip-norm <x>', 'clip the global gradient L2 norm once per step (0 turns it off)', nonNegativeNumber, 1.0)
     .addOption(choiceOption('--remainder <policy>', 'last partial window: step (train it), balance (even windows) or drop (reported)', ['step', 'balance', 'drop'], 'step'))
-    .option('--max-length <n>', 'tokens per sample including [CLS] and [SEP]', positiveInteger, 128)
+    .option('--max-length <n>', 'tokens per sample including the special tokens', positiveInteger, 128)
     .option('--seed <n>', 'seed of the shuffles, dropout masks and new weights', nonNegativeInteger, 0)
     .option('--no-shuffle', 'keep the file order in every epoch')
     .option('--dropout <p>', 'override every dropout probability of the config', probability)
     .option('--text-field <name>', 'text column/field', 'text')
     .option('--label-field <name>', 'label column/field', 'label')
-    .option('--workers <n>', 'compute threads (the main thread and n−1 workers), each with a model replica', positiveInteger, defaultWorkers())
+    .option('--workers <n>', 'compute threads: the main thread and n−1 workers sharing one copy of the parameters', positiveInteger, defaultWorkers())
     .addOption(choiceOption('--backend <name>', 'TF.js backend: auto picks node (if installed), else wasm, else cpu', BACKEND_CHOICES, 'auto'))
     .option('--save-every <n>', 'write a resumable checkpoint to <out>/checkpoint every n optimizer steps (epoch ends always)', nonNegativeInteger, 0)
     .option('--resume <dir>', 'continue an interrupted run from <dir> (its --out or its checkpoint/) with its saved settings')
@@ -66,9 +76,10 @@ export function trainCommand(): Command {
     .addOption(new Option('--stop-after-steps <n>', 'stop after n optimizer steps as if interrupted (a resumable checkpoint is written)').argParser(positiveInteger))
     .action(async (flags: TrainFlags, cmd: Command) => {
       const settings = resolveSettings(flags, cmd);
+      if (flags.model !== undefined) settings.model = await modelDirectory(flags.model);
       const progress = createProgress();
       try {
-        const summary = await finetune(
+        const { summary, evalLine } = await finetune(
           settings,
           {
             log: (line) => progress.line(line),
@@ -91,7 +102,7 @@ export function trainCommand(): Command {
           flags.resume,
         );
         progress.stop();
-        process.stdout.write(finalReport(summary, settings.out));
+        process.stdout.write(finalReport(summary, evalLine, settings.out));
       } finally {
         progress.stop();
       }
@@ -100,13 +111,10 @@ export function trainCommand(): Command {
 }
 
 /** What a run prints on stdout at its end: the sample ledger of every finished epoch, then (if it finished) the evaluation and where the outputs are. */
-function finalReport(summary: FinetuneSummary, out: string): string {
+function finalReport(summary: FinetuneSummary, evalLine: string | undefined, out: string): string {
   const lines = summary.epochs.map((epoch) => formatLedgerLine(epoch, summary.samples));
-  if (summary.eval !== undefined) {
-    const { file, accuracy, correct, samples, macro_f1 } = summary.eval;
-    lines.push(`eval: ${file}: accuracy ${accuracy.toFixed(4)} (${correct}/${samples}), macro-F1 ${macro_f1.toFixed(4)}`);
-  }
-  if (!summary.stopped_early) lines.push(`wrote ${out}: HF checkpoint, metrics.jsonl, summary.json (${summary.train_seconds.toFixed(1)} s of training)`);
+  if (evalLine !== undefined) lines.push(`eval: ${evalLine}`);
+  if (!summary.stopped_early) lines.push(`wrote ${out}: HF checkpoint, metrics.jsonl, summary.json, report.html (${summary.train_seconds.toFixed(1)} s of training)`);
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
@@ -121,9 +129,12 @@ function resolveSettings(flags: TrainFlags, cmd: Command): FinetuneSettings {
   }
   const out = flags.out ?? (embedded ? EMBEDDED_DEFAULT.out : flags.resume !== undefined ? resumeOutputDir(flags.resume) : undefined);
   if (out === undefined) throw new ConfigError('train needs --out DIR (where the checkpoint, metrics.jsonl and summary.json go)');
-  const { resume: _resume, lossScale, ...rest } = flags;
+  const { resume: _resume, lossScale, metric, patience, ...rest } = flags;
+  if (metric === undefined && patience !== undefined) throw new ConfigError('needs --metric (the evaluation metric to watch)', { field: 'patience' });
   const settings: FinetuneSettings = {
     ...rest,
+    evaluateEveryEpoch: flags.evaluateEveryEpoch ?? false,
+    ...(metric !== undefined ? { earlyStopping: { metric, patience: patience ?? null } } : {}),
     data: flags.data ?? EMBEDDED_DEFAULT.data,
     model: flags.model ?? EMBEDDED_DEFAULT.model,
     out,

@@ -15,7 +15,9 @@ import { replaceDirectory, writeDurable, type FileContent } from './atomic.js';
 export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'] as const;
 
 /** Weight formats microbatch cannot read, with the fix. */
-const OTHER_WEIGHTS = ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack', 'model.safetensors.index.json'];
+const OTHER_WEIGHTS = ['pytorch_model.bin', 'tf_model.h5', 'flax_model.msgpack'];
+/** The index of sharded safetensors (`save_pretrained` of large models). */
+const SHARD_INDEX = 'model.safetensors.index.json';
 
 export async function readFileOrFail(file: string, what: string): Promise<Buffer> {
   try {
@@ -53,17 +55,45 @@ export async function readConfigJson(dir: string): Promise<{ json: unknown; file
 export async function readWeights(dir: string): Promise<{ tensors: Map<string, SafetensorsTensor>; file: string } | undefined> {
   const file = path.join(dir, WEIGHTS_FILE);
   if (!existsSync(file)) {
+    if (existsSync(path.join(dir, SHARD_INDEX))) return readShards(dir);
     const other = OTHER_WEIGHTS.find((name) => existsSync(path.join(dir, name)));
     if (other === undefined) return undefined;
-    throw new CheckpointError(
-      other.endsWith('.index.json')
-        ? `sharded safetensors (${other}) are not supported yet: merge the shards with transformers' save_pretrained(dir, max_shard_size="10GB")`
-        : `only model.safetensors is supported, this directory has ${other}: convert it with transformers' model.save_pretrained(dir, safe_serialization=True)`,
-      { file: path.join(dir, other) },
-    );
+    throw new CheckpointError(`only safetensors weights are supported, this directory has ${other}: convert it with transformers' model.save_pretrained(dir, safe_serialization=True)`, {
+      file: path.join(dir, other),
+    });
   }
+  return { tensors: await readSafetensorsFile(file), file };
+}
+
+async function readSafetensorsFile(file: string): Promise<Map<string, SafetensorsTensor>> {
   const bytes = await readFileOrFail(file, 'weights');
-  return { tensors: parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).tensors, file };
+  return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).tensors;
+}
+
+/** Sharded safetensors: the index's `weight_map` names each tensor's shard; every shard is read and checked. */
+async function readShards(dir: string): Promise<{ tensors: Map<string, SafetensorsTensor>; file: string }> {
+  const indexFile = path.join(dir, SHARD_INDEX);
+  let weightMap: unknown;
+  try {
+    weightMap = (JSON.parse((await readFileOrFail(indexFile, 'shard index')).toString('utf8')) as { weight_map?: unknown }).weight_map;
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError(`not valid JSON (${(error as Error).message})`, { file: indexFile });
+  }
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) throw new CheckpointError('must map tensor names to shard files', { file: indexFile, field: 'weight_map' });
+  const shards = new Set(Object.values(weightMap as Record<string, unknown>));
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const shard of shards) {
+    if (typeof shard !== 'string' || shard === '' || shard.includes('/') || shard.includes('\\') || shard === '..') {
+      throw new CheckpointError(`names a shard that is not a plain file name: ${JSON.stringify(shard)}`, { file: indexFile, field: 'weight_map' });
+    }
+    for (const [name, tensor] of await readSafetensorsFile(path.join(dir, shard))) {
+      if ((weightMap as Record<string, unknown>)[name] !== shard) throw new CheckpointError(`holds tensor "${name}" that the index places elsewhere`, { file: path.join(dir, shard) });
+      tensors.set(name, tensor);
+    }
+  }
+  for (const name of Object.keys(weightMap as object)) if (!tensors.has(name)) throw new CheckpointError(`names tensor "${name}", which its shard lacks`, { file: indexFile, field: 'weight_map' });
+  return { tensors, file: indexFile };
 }
 
 /** The tokenizer files present in `dir`, as text. */

@@ -28,8 +28,8 @@ export interface CliResult {
  * Starts the CLI (in the repository root unless `cwd` is given); stdout/stderr are collected.
  * `MICROBATCH_DEBUG` is cleared so errors stay one line.
  */
-export function startCli(args: readonly string[], cwd = REPO_ROOT): { child: ChildProcess; done: Promise<CliResult> } {
-  const env = { ...process.env };
+export function startCli(args: readonly string[], cwd = REPO_ROOT, extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const env = { ...process.env, ...extraEnv };
   delete env.MICROBATCH_DEBUG;
   const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -43,8 +43,8 @@ export function startCli(args: readonly string[], cwd = REPO_ROOT): { child: Chi
   return { child, done };
 }
 
-export function runCli(args: readonly string[], cwd = REPO_ROOT): Promise<CliResult> {
-  return startCli(args, cwd).done;
+export function runCli(args: readonly string[], cwd = REPO_ROOT, env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, cwd, env).done;
 }
 
 

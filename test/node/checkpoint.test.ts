@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { buildModel, readConfig } from '../../src/app/checkpoint.js';
 import { CheckpointError } from '../../src/core/errors.js';
-import { parseSafetensors } from '../../src/core/safetensors.js';
+import { parseSafetensors, serializeSafetensors, type F32Tensor } from '../../src/core/safetensors.js';
 import { readConfigJson, readTokenizerFiles, readWeights, saveCheckpoint } from '../../src/node/checkpoint.js';
 import { loadTrainedModel } from '../../src/node/models.js';
 import type { SequenceClassifier, SequenceSample, TaskModel } from '../../src/tasks/model.js';
@@ -111,7 +111,7 @@ test('missing or malformed checkpoint directories and files are CheckpointErrors
   await fs.rm(path.join(dir, 'model.safetensors'));
   await assert.rejects(loadTrainedModel(dir, 'sequence-classification'), /has no model\.safetensors: a trained model directory is needed/);
   await fs.writeFile(path.join(dir, 'pytorch_model.bin'), 'x');
-  await assert.rejects(readWeights(dir), /pytorch_model\.bin: only model\.safetensors is supported, this directory has pytorch_model\.bin: convert it with transformers' model\.save_pretrained\(dir, safe_serialization=True\)/);
+  await assert.rejects(readWeights(dir), /pytorch_model\.bin: only safetensors weights are supported, this directory has pytorch_model\.bin: convert it with transformers' model\.save_pretrained\(dir, safe_serialization=True\)/);
   await fs.writeFile(path.join(dir, 'model.safetensors'), new Uint8Array(4));
   await assert.rejects(loadTrainedModel(dir, 'sequence-classification'), /model\.safetensors: truncated safetensors file/);
 
@@ -127,4 +127,31 @@ test('missing or malformed checkpoint directories and files are CheckpointErrors
   await makeTinyCheckpoint(path.join(root, 'mismatch'));
   await fs.copyFile(path.join(root, 'wide', 'model.safetensors'), path.join(root, 'mismatch', 'model.safetensors'));
   await assert.rejects(loadTrainedModel(path.join(root, 'mismatch'), 'sequence-classification'), /field "bert\.encoder\.layer\.0\.intermediate\.dense\.weight": has shape \[24,16\], expected \[32,16\]/);
+});
+
+test('sharded safetensors load as one checkpoint; an index that does not match its shards is refused', async () => {
+  await useBackend('cpu');
+  const root = await tempDir('shards');
+  const dir = path.join(root, 'sharded');
+  await makeTinyCheckpoint(dir, { randomWeights: true, labels: ['ham', 'spam'] });
+  const whole = parseSafetensors(new Uint8Array(await fs.readFile(path.join(dir, 'model.safetensors'))), 'whole').tensors;
+  const names = [...whole.keys()];
+  const halves = [names.slice(0, 20), names.slice(20)];
+  const weightMap: Record<string, string> = {};
+  for (const [index, part] of halves.entries()) {
+    const shard = `model-0000${index + 1}-of-00002.safetensors`;
+    await fs.writeFile(path.join(dir, shard), serializeSafetensors(new Map(part.map((name) => [name, whole.get(name) as F32Tensor]))));
+    for (const name of part) weightMap[name] = shard;
+  }
+  await fs.rm(path.join(dir, 'model.safetensors'));
+  await fs.writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  const loaded = await readWeights(dir);
+  assert.deepEqual([...loaded!.tensors.keys()].sort(), names.sort());
+  const model = await loadTrainedModel<SequenceClassifier>(dir, 'sequence-classification');
+  assert.deepEqual(model.labels, ['ham', 'spam']);
+  model.model.dispose();
+  await fs.writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, extra: 'model-00001-of-00002.safetensors' } }));
+  await assert.rejects(readWeights(dir), /field "weight_map": names tensor "extra", which its shard lacks/);
+  await fs.writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: '../../etc/passwd' } }));
+  await assert.rejects(readWeights(dir), /names a shard that is not a plain file name/);
 });
