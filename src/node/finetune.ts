@@ -47,6 +47,8 @@ export interface FinetuneSettings extends Omit<TrainingSettings, 'microBatch'>, 
   /** Re-initialise the top N encoder layers before training (few-sample stability, Zhang et al. 2021). */
   reinitLayers: number;
   workers: number;
+  /** Threads of the native kernels (default: the cores a single worker leaves idle, else 1 per worker). */
+  threads?: number;
   backend: BackendChoice;
   /** Write a resumable checkpoint every N optimizer steps (0: only at epoch ends). */
   saveEvery: number;
@@ -228,7 +230,14 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     resume = await readSavedState(resumeFrom);
     // A resumed run continues the saved run: same data, model, hyper-parameters. Only where
     // it writes and how it runs (backend, workers) may change.
-    settings = { ...resume.saved.settings, out: settingsIn.out, backend: settingsIn.backend, workers: settingsIn.workers, stopAfterSteps: settingsIn.stopAfterSteps };
+    settings = {
+      ...resume.saved.settings,
+      out: settingsIn.out,
+      backend: settingsIn.backend,
+      workers: settingsIn.workers,
+      ...(settingsIn.threads !== undefined ? { threads: settingsIn.threads } : {}),
+      stopAfterSteps: settingsIn.stopAfterSteps,
+    };
   }
   validateSettings(settings);
 
@@ -254,7 +263,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   const backend = await selectBackend(settings.backend, {
     log: hooks.log,
     fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0',
-    nativeThreads: settings.workers > 1 ? 1 : os.availableParallelism(),
+    nativeThreads: settings.threads ?? (settings.workers > 1 ? 1 : os.availableParallelism()),
   });
   const built: BuiltModel = buildModel(family, config, {
     task: settings.task,
