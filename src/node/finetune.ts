@@ -30,7 +30,7 @@ import type { TrainingState } from '../train/types.js';
 import { removeLeftovers, removeTempFiles, recoverDirectory, writeFileAtomic, type FileContent } from './atomic.js';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { checkpointFiles, readConfigJson, readFileOrFail, readTokenizerFiles, readWeights, saveCheckpoint } from './checkpoint.js';
-import { describeLimits, extrapolate, fitsLimits, isOutOfMemory, largestFitting, measurePeak, memoryLimits, outOfMemoryError, type MemoryLimits } from './memory.js';
+import { describeLimits, extrapolate, fitsLimits, inferenceBatch, isOutOfMemory, largestFitting, measurePeak, memoryLimits, outOfMemoryError, type MemoryLimits } from './memory.js';
 import { createParallelEngine, type ParallelEngine } from './parallel.js';
 import type { ModelSpec } from './replica.js';
 import { writeReport } from './report.js';
@@ -352,7 +352,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       await saveCheckpoint(path.join(settings.out, CHECKPOINT_DIR), model as TaskModel<unknown>, { tokenizerFiles: files.tokenizerFiles, extraFiles });
     };
 
-    const evaluationBatch = Math.max(microBatch, 32);
+    const evaluationBatch = inferenceBatch(Math.max(microBatch, 32), microBatch, (size) => model.activationBytesEstimate(size, settings.maxLength), limits);
     let result: TrainModelResult | undefined;
     try {
       result = await trainModel<never>({
@@ -517,7 +517,7 @@ async function planMicroBatch<Sample extends { ids: readonly number[] }>(
   const predicted = extrapolate(one, two, requested);
   if (!fitsLimits(predicted, limits)) {
     throw new MemoryError(
-      `micro-batch ${requested} would need about ${formatBytes(predicted)} of heap tensors at the longest sequence (${longest.ids.length} tokens), over ${describeLimits(predicted, limits)}: ` +
+      `${requested} would need about ${formatBytes(predicted)} of heap tensors at the longest sequence (${longest.ids.length} tokens), over ${describeLimits(predicted, limits)}: ` +
         (fitting >= 1 ? `--micro-batch ${fitting} fits (the result does not depend on it), or use --micro-batch auto` : 'use a shorter --max-length or a smaller model'),
       { field: 'microBatch' },
     );

@@ -70,6 +70,17 @@ export function largestFitting(peakOne: number, peakTwo: number, limits: MemoryL
   return size;
 }
 
+/**
+ * Samples per evaluation forward pass: up to `wanted`, as many as a conservative estimate
+ * (`bytesFor`, a training pass's saved activations — inference keeps one layer's) says fit,
+ * and never fewer than `known` (a size already measured to fit a training pass).
+ */
+export function inferenceBatch(wanted: number, known: number, bytesFor: (size: number) => number, limits: MemoryLimits): number {
+  let size = Math.max(1, Math.min(known, wanted));
+  while (size < wanted && fitsLimits(bytesFor(size + 1), limits)) size += 1;
+  return size;
+}
+
 /** Whether `error` is the wasm heap (or the process) running out of memory. */
 export function isOutOfMemory(error: unknown): boolean {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -81,5 +92,5 @@ export function outOfMemoryError(microBatch: number, fitting: number | undefined
     fitting !== undefined && fitting >= 1
       ? `--micro-batch ${fitting} fits (the result does not depend on it), or use --micro-batch auto`
       : 'use --micro-batch 1, a shorter --max-length, or a smaller model';
-  return new MemoryError(`out of memory at micro-batch ${microBatch}: ${advice}`, { field: 'microBatch' });
+  return new MemoryError(`${microBatch} ran out of memory: ${advice}`, { field: 'microBatch' });
 }
