@@ -15,3 +15,5 @@ export { taskModelReplica, type ModelSpec, type ReplicaFactory } from './replica
 export { readLabelledFile, readTextFile } from './files.js';
 export { finetune, readSavedState, resumeOutputDir, bundledPath, type FinetuneSettings, type FinetuneSummary, type FinetuneHooks } from './finetune.js';
 export { memoryLimits, measurePeak, isOutOfMemory, WASM_HEAP_MAX, type MemoryLimits } from './memory.js';
+export { exportModel, taskOfArchitectures, EXPORT_FORMATS, type ExportFormat, type ExportModelOptions, type ExportSummary } from './export.js';
+export { OnnxModelSession, loadOnnxRuntime, softmaxPrediction, type OnnxSessionOptions } from './onnxRuntime.js';

@@ -232,8 +232,8 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
 }
 
 function tensorFromRaw(dataType: DataType, raw: Uint8Array): TensorData {
-  // Copy into an aligned buffer of its own: the field is a view into the whole file.
-  const bytes = raw.slice();
+  // Copy into an aligned buffer of its own: the field is a view into the whole file (or Node's Buffer pool).
+  const bytes = new Uint8Array(raw);
   switch (dataType) {
     case DataType.FLOAT:
       return new Float32Array(bytes.buffer, 0, bytes.byteLength / 4);
