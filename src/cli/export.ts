@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError } from '../core/errors.js';
-import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../app/export/index.js';
+import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, type Quantization } from '../app/export/index.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from '../node/export.js';
 import { positiveInteger } from './options.js';
 
@@ -23,13 +22,11 @@ export function exportCommand(): Command {
     .option('--quantize <type>', 'also write a dynamically quantized model: int8 (onnx/model_quantized.onnx, transformers.js dtype "q8")')
     .option('--opset <n>', `ONNX opset, ${MIN_OPSET}–${MAX_OPSET} (LayerNormalization from 17; decomposed below)`, positiveInteger, DEFAULT_OPSET)
     .action(async (flags: ExportFlags) => {
-      // Checked here too so that a bad flag fails before any file is read.
-      if (!(EXPORT_FORMATS as readonly string[]).includes(flags.format)) throw new ConfigError(`must be ${EXPORT_FORMATS.join(' or ')}, got ${JSON.stringify(flags.format)}`, { field: 'format' });
-      if (flags.quantize !== undefined && flags.quantize !== 'int8') throw new ConfigError(`must be int8, got ${JSON.stringify(flags.quantize)}`, { field: 'quantize' });
       const summary = await exportModel(flags.model, flags.out, {
         format: flags.format as ExportFormat,
         opset: flags.opset,
-        ...(flags.quantize !== undefined ? { quantize: 'int8' as const } : {}),
+        // Checked by exportModel before anything is read.
+        ...(flags.quantize !== undefined ? { quantize: flags.quantize as Quantization } : {}),
       });
       process.stdout.write(
         `exported ${summary.architecture} (${summary.task}) to ${summary.outDir}: opset ${summary.opset}, inputs ${summary.inputs.join(', ')}, output logits\n` +

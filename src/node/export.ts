@@ -7,7 +7,7 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readConfig } from '../app/checkpoint.js';
-import { onnxExport, ONNX_MODEL_FILE, type OnnxExportOptions } from '../app/export/index.js';
+import { checkOpset, onnxExport, ONNX_MODEL_FILE, type OnnxExportOptions } from '../app/export/index.js';
 import { CheckpointError, ConfigError } from '../core/errors.js';
 import { TASK_NAMES, type EncoderConfig, type ModelFamily, type TaskName } from '../models/index.js';
 import { selectWeights } from '../models/weights.js';
@@ -84,6 +84,7 @@ export async function exportModel(modelDir: string, outDir: string, options: Exp
     throw new ConfigError(`must be ${EXPORT_FORMATS.join(' or ')}, got ${JSON.stringify(options.format)}`, { field: 'format' });
   }
   if (options.quantize !== undefined && options.quantize !== 'int8') throw new ConfigError(`must be int8, got ${JSON.stringify(options.quantize)}`, { field: 'quantize' });
+  if (options.opset !== undefined) checkOpset(options.opset);
   const { json, file } = await readConfigJson(modelDir);
   const { family, config } = readConfig(json, file);
   const task = taskOfArchitectures(family, config, file);
