@@ -29,8 +29,9 @@ export class GraphBuilder {
   }
 
   input(name: string, elemType: DataType, shape: (number | string)[]): string {
-    this.inputs.push({ name: this.uniqueName(name), elemType, shape });
-    return name;
+    const unique = this.uniqueName(name);
+    this.inputs.push({ name: unique, elemType, shape });
+    return unique;
   }
 
   output(name: string, elemType: DataType, shape: (number | string)[]): void {

@@ -27,7 +27,7 @@
 import { CheckpointError, ConfigError } from '../../core/errors.js';
 import type { EncoderConfig } from '../../models/config.js';
 import type { Activation } from '../../nn/activations.js';
-import type { HeadStep, ModelFamily, TaskName } from '../../models/family.js';
+import type { ModelFamily, TaskName } from '../../models/family.js';
 import { modelSpecs, taskHead } from '../../tasks/model.js';
 import { float, GraphBuilder, int, ints } from './builder.js';
 import { DataType, irVersionFor, type OnnxModel } from './onnx.js';
@@ -193,7 +193,7 @@ export function encoderModel(definition: ExportDefinition, options: GraphOptions
   // The head, on [B, H] ([CLS]) or [B, T, H].
   let x = first ? g.node('Reshape', [states, g.int64s([0, -1])], {}, 'first_token') : states;
   let width = hidden;
-  for (const step of head.steps as HeadStep[]) {
+  for (const step of head.steps) {
     switch (step.kind) {
       case 'dropout':
         break;

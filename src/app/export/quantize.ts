@@ -72,9 +72,8 @@ export function quantizeDynamic(model: OnnxModel): OnnxModel {
   const initializers = new Map(graph.initializers.map((tensor) => [tensor.name, tensor]));
   const g = new GraphBuilder();
   // Names of the original graph stay reserved so that new names cannot collide with them.
-  for (const input of graph.inputs) g.inputs.push(input), g.uniqueName(input.name);
-  for (const node of graph.nodes) for (const name of [node.name, ...node.outputs]) g.uniqueName(name);
-  for (const tensor of graph.initializers) g.uniqueName(tensor.name);
+  const reserved = [...graph.inputs.map((input) => input.name), ...graph.initializers.map((tensor) => tensor.name), ...graph.nodes.flatMap((node) => [node.name, ...node.outputs])];
+  for (const name of reserved) g.uniqueName(name);
   const replacedWeights = new Set<string>();
   const quantizedInputs = new Map<string, string[]>();
   for (const node of graph.nodes) {
