@@ -5,3 +5,4 @@ export { buildModel, chooseTrainingLabels, readConfig, namedLabels, modelConfigJ
 export { trainModel, validateTrainingSettings, warmupStepsFor, runOptimizer, metricsLine, type TrainingSettings, type TrainModelOptions, type TrainModelResult, type EpochEvaluation, type EarlyStoppingSettings, type RunProgressState } from './run.js';
 export * from './report/index.js';
 export * from './sweep/index.js';
+export * from './export/index.js';

@@ -3,6 +3,7 @@ import { MicrobatchError } from '../core/errors.js';
 import { isOutOfMemory } from '../node/memory.js';
 import { describeError } from './errors.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
+  for (const command of [trainCommand(), evalCommand(), predictCommand(), exportCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

@@ -18,3 +18,5 @@ export { taskRunner, sequenceClassification, TASK_RUNNERS, type TaskRunner, type
 export { writeReport, readRunRecord, loadReportAssets, REPORT_FILE } from './report.js';
 export { resolveModelSource, hubSettings, parseHubModelId, type ModelSource } from './hub.js';
 export { memoryLimits, measurePeak, isOutOfMemory, WASM_HEAP_MAX, type MemoryLimits } from './memory.js';
+export { exportModel, taskOfArchitectures, EXPORT_FORMATS, type ExportFormat, type ExportModelOptions, type ExportSummary } from './export.js';
+export { OnnxModelSession, loadOnnxRuntime, softmaxPrediction, type OnnxSessionOptions } from './onnxRuntime.js';
