@@ -5,3 +5,4 @@ export { buildModel, chooseTrainingLabels, readConfig, namedLabels, modelConfigJ
 export { trainModel, validateTrainingSettings, warmupStepsFor, runOptimizer, metricsLine, type TrainingSettings, type TrainModelOptions, type TrainModelResult, type EpochEvaluation, type EarlyStoppingSettings, type RunProgressState } from './run.js';
 export * from './report/index.js';
 export * from './sweep/index.js';
+export { prepareClassificationRun, readModelFolder, evaluateClassification, checkpointContents, type ModelFolder, type DataContent, type PrepareSettings, type ModelFolderContents, type PreparedClassificationRun, type ClassificationEvaluation } from './prepare.js';
