@@ -525,7 +525,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       state.phase = 'done';
       state.summary = message.summary;
       const samplesPerSecond = message.summary.epochs.reduce((sum, epoch) => sum + epoch.samples_seen, 0) / Math.max(message.trainSeconds, 1e-9);
-      setStatus(`Done: ${message.summary.epochs.length} epochs in ${message.trainSeconds.toFixed(1)} s of training (${samplesPerSecond.toFixed(1)} samples/s)` + (message.evaluation !== undefined ? ` · accuracy ${percent(message.evaluation.summary.accuracy)}` : ''), 1);
+      setStatus(`Done: ${message.summary.epochs.length} epoch${message.summary.epochs.length === 1 ? '' : 's'} in ${message.trainSeconds.toFixed(1)} s of training (${samplesPerSecond.toFixed(1)} samples/s)` + (message.evaluation !== undefined ? ` · accuracy ${percent(message.evaluation.summary.accuracy)}` : ''), 1);
       $('status').dataset.trainSeconds = String(message.trainSeconds);
       showVerdict(message.summary);
       if (message.evaluation !== undefined) {
