@@ -12,10 +12,10 @@ import { createRunCharts, RUN_CHARTS_CSS, type RunCharts } from '../src/app/repo
 import { ledgerRows, ledgerVerdict } from '../src/app/report/ledger.js';
 import { renderReport } from '../src/app/report/render.js';
 import type { MetricsLine, RunSummary } from '../src/app/report/types.js';
-import { MicrobatchError } from '../src/core/errors.js';
 import { stepsPerEpoch, windowSizes } from '../src/plan/plan.js';
 import type { ClassificationEvaluation } from '../src/app/prepare.js';
 import { DEFAULT_SETTINGS } from './defaults.js';
+import { errorInfo } from './errors.js';
 import type { BackendInfo, DataChoice, ErrorInfo, FromWorker, ModelChoice, PageSettings, RunPlan, ToWorker } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -231,7 +231,7 @@ function checkData(): void {
     hideError();
     showPlan(rows);
   } catch (error) {
-    showError(error instanceof MicrobatchError ? { message: error.message, name: error.name } : { message: String(error), name: 'Error' });
+    showError(errorInfo(error));
     showPlan(undefined);
   }
   updateControls();

@@ -19,10 +19,11 @@ import { metricsLine, trainModel, validateTrainingSettings, warmupStepsFor, type
 import type { MetricsLine, RunSummary } from '../src/app/report/types.js';
 import { fastKernelsInstalled, installFastKernels } from '../src/backend/fastKernels.js';
 import { registerMissingKernels } from '../src/backend/missingKernels.js';
-import { ConfigError, MicrobatchError } from '../src/core/errors.js';
+import { ConfigError } from '../src/core/errors.js';
+import { errorInfo } from './errors.js';
 import { formatLedgerLine, stepsPerEpoch, windowSizes, type EpochSummary } from '../src/plan/index.js';
 import type { TrainingState } from '../src/train/types.js';
-import type { BackendInfo, DataChoice, ErrorInfo, FromWorker, ModelChoice, PageSettings, ToWorker } from './protocol.js';
+import type { BackendInfo, DataChoice, FromWorker, ModelChoice, PageSettings, ToWorker } from './protocol.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -106,14 +107,6 @@ function modelFolder(choice: ModelChoice): ModelFolder {
       return new Uint8Array(await byName.get(name)!.arrayBuffer());
     },
   };
-}
-
-function errorInfo(error: unknown): ErrorInfo {
-  if (error instanceof MicrobatchError) {
-    return { message: error.message, name: error.name, ...(error.file !== undefined ? { file: error.file } : {}), ...(error.line !== undefined ? { line: error.line } : {}), ...(error.field !== undefined ? { field: error.field } : {}) };
-  }
-  const message = error instanceof Error ? error.message : typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
-  return { message, name: error instanceof Error ? error.name : 'Error' };
 }
 
 /** Lets queued messages (a stop) in: training is one long chain of promises otherwise. */
