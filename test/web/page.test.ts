@@ -11,8 +11,8 @@
  * so those runs differ from the page by float32 rounding (the test reports by how much).
  *
  * Screenshots go to a temp dir; MICROBATCH_WEB_SCREENSHOT=docs/images/web.png also runs the
- * full default (12 epochs) and saves the page there, MICROBATCH_WEB_REPORT_SCREENSHOT=… the
- * page's report (paths from the repository root).
+ * full default (12 epochs) and saves the page there, and its report as web-report.png next to
+ * it (paths from the repository root).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -166,12 +166,7 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
   await waitForCharts(opened.page, 3);
   assert.match(await opened.page.locator('#ledger').innerText(), /Every sample counted: all 110 samples trained exactly once/);
   assert.match(await opened.page.locator('#evaluation').innerText(), new RegExp(accuracy.replace('.', '\\.')));
-  const reportShots = [path.join(dir, 'report.png')];
-  if (process.env.MICROBATCH_WEB_REPORT_SCREENSHOT) reportShots.push(path.resolve(REPO_ROOT, process.env.MICROBATCH_WEB_REPORT_SCREENSHOT));
-  for (const shot of reportShots) {
-    mkdirSync(path.dirname(shot), { recursive: true });
-    await opened.page.screenshot({ path: shot, fullPage: true });
-  }
+  await opened.page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
   assert.deepEqual(opened.problems, []);
   assert.deepEqual(opened.requests, [], 'the report makes no request');
   await opened.page.close();
@@ -189,7 +184,13 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
     const target = path.resolve(REPO_ROOT, requested);
     mkdirSync(path.dirname(target), { recursive: true });
     await full.page.screenshot({ path: target, fullPage: true });
+    const fullReport = await downloadOf(full.page, '#download-report', path.join(dir, 'full-report.html'));
     assert.deepEqual(full.problems, []);
     await full.page.close();
+    const shown = await openReport(browser!, fullReport.file);
+    await waitForCharts(shown.page, 3);
+    await shown.page.screenshot({ path: path.join(path.dirname(target), 'web-report.png'), fullPage: true });
+    assert.deepEqual(shown.problems, []);
+    await shown.page.close();
   }
 });
