@@ -6,3 +6,4 @@ export { trainModel, validateTrainingSettings, warmupStepsFor, runOptimizer, met
 export * from './report/index.js';
 export * from './sweep/index.js';
 export * from './export/index.js';
+export { prepareClassificationRun, readModelFolder, evaluateClassification, checkpointContents, type ModelFolder, type DataContent, type PrepareSettings, type ModelFolderContents, type PreparedClassificationRun, type ClassificationEvaluation } from './prepare.js';

@@ -4,7 +4,7 @@
  * rejected with a DataError naming file, line and field; nothing is skipped except lines that
  * hold no data at all (blank lines), which keep their place in the line count.
  */
-import { parse } from 'csv-parse/sync';
+import { parse } from 'csv-parse/browser/esm/sync';
 import { DataError } from '../../core/errors.js';
 
 export type DataFormat = 'jsonl' | 'csv' | 'tsv';
@@ -155,14 +155,14 @@ function readJsonLines(content: string, fields: Fields): LabelledRow[] {
 }
 
 /** Line number (1-based) of the byte at `offset`; `cache` makes increasing offsets cost O(total). */
-function lineAt(bytes: Buffer, offset: number, cache: { offset: number; line: number }): number {
+function lineAt(bytes: Uint8Array, offset: number, cache: { offset: number; line: number }): number {
   for (let i = cache.offset; i < offset; i++) if (bytes[i] === 0x0a) cache.line++;
   cache.offset = offset;
   return cache.line;
 }
 
 /** Offset of the first byte at or after `offset` that is not a line break (skips blank lines). */
-function skipLineBreaks(bytes: Buffer, offset: number): number {
+function skipLineBreaks(bytes: Uint8Array, offset: number): number {
   while (offset < bytes.length && (bytes[offset] === 0x0a || bytes[offset] === 0x0d)) offset++;
   return offset;
 }
@@ -175,8 +175,9 @@ function skipLineBreaks(bytes: Buffer, offset: number): number {
 function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): LabelledRow[] {
   // Records are located by byte offset: csv-parse reports where each record ends (its line
   // counter counts a CRLF inside a quoted field as two lines, so it is not used), and a record
-  // starts at the first non-blank line after the previous one.
-  const bytes = Buffer.from(content, 'utf8');
+  // starts at the first non-blank line after the previous one. No Node Buffer here and
+  // csv-parse's browser build: the web page parses its dropped files with this code.
+  const bytes = new TextEncoder().encode(content);
   const cache = { offset: 0, line: 1 };
   const records: { record: string[]; end: number }[] = [];
   try {
@@ -187,7 +188,7 @@ function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): 
       relax_quotes: true,
       relax_column_count: true,
       skip_empty_lines: true,
-      on_record: (record, context) => {
+      on_record: (record: string[], context: { bytes: number }) => {
         records.push({ record, end: context.bytes });
         return record;
       },
