@@ -12,7 +12,7 @@ import { finetuneRunnerRef } from '../node/sweep/finetune-runner.js';
 import { loadSweepPlan, SWEEP_FILE, trialDir, writeSweepReport } from '../node/sweep/files.js';
 import { refitBest, runSweepLocal, type SweepCounts, type SweepOutcome } from '../node/sweep/local.js';
 import { preflightSweep } from '../node/sweep/preflight.js';
-import { refitBestQueued, runSweepQueued, type QueueSweepEvent, type QueueTarget } from '../node/sweep/queue.js';
+import { DEFAULT_QUEUE_NAME, refitBestQueued, runSweepQueued, type QueueSweepEvent, type QueueTarget } from '../node/sweep/queue.js';
 import { SWEEPABLE_SETTINGS, parseSettingValues } from '../node/sweep/settings.js';
 import { MODEL_HELP, modelDirectory } from './model.js';
 import { BACKEND_CHOICES, byteSize } from './options.js';
@@ -60,32 +60,32 @@ export function sweepCommand(): Command {
     .option('--model <dir|id>', MODEL_HELP)
     .option('--out <dir>', `the sweep's directory: sweep.json, sweep.jsonl, summary.json, report.html, trials/…, refit/; with only --out (and --queue), continue the sweep in it (default for the embedded sweep: ${EMBEDDED_OUT})`)
     .option('--eval <file>', 'validate every trial on this fixed file instead of folds')
-    .option('--seeds <list>', 'run seeds: 0-4, 0,2,5 or 0-2,7', '0-4')
+    .addOption(new Option('--seeds <list>', 'run seeds: 0-4, 0,2,5 or 0-2,7').default('0-4', '0-4'))
     .option('--folds <k>', 'stratified k-fold cross-validation on the training data (default 5 unless --eval)')
-    .option('--split-seed <n>', 'seed of the fold split, the same for every trial', '0')
-    .option('--metric <name>', `validation metric to early-stop on and to compare configs by: ${METRIC_NAMES.join(', ')}`, 'accuracy')
+    .addOption(new Option('--split-seed <n>', 'seed of the fold split, the same for every trial').default('0', '0'))
+    .addOption(new Option('--metric <name>', `validation metric to early-stop on and to compare configs by: ${METRIC_NAMES.join(', ')}`).default('accuracy', 'accuracy'))
     .option('--patience <n>', 'stop a trial after n epochs without improvement (needs --metric); default: all epochs, the best one kept')
     .option('--refit', 'when the sweep is done, retrain the best config on all the training data for the median of its best epochs (in <out>/refit)')
     .option('--parallel <n>', 'trials at a time on this machine, each on one core (default: the number of cores)')
     .option('--queue <url>', 'run the trials as jobs on this Redis (redis://host:port) for `microbatch worker`s; the out dir must be on a file system every worker shares')
-    .option('--queue-name <name>', 'the queue (workers must use the same)', 'microbatch-trials')
+    .addOption(new Option('--queue-name <name>', 'the queue (workers must use the same)').default(DEFAULT_QUEUE_NAME, DEFAULT_QUEUE_NAME))
     .option('--retry-failed', 'run again the trials whose record says they failed');
   for (const name of SWEEPABLE_SETTINGS) {
     const long = `--${kebab(name)}`;
     const source = trainOption(long);
     if (source === undefined) throw new Error(`train has no ${long}: the sweep's settings follow train's flags`);
     const option = new Option(`${long} <values>`, `${source.description}; a comma-separated list sweeps it`);
-    if (source.defaultValue !== undefined) option.default(String(source.defaultValue));
+    if (source.defaultValue !== undefined) option.default(String(source.defaultValue), formatValue(source.defaultValue as SettingValue));
     command.addOption(option);
   }
   for (const long of ['--task', '--text-field', '--label-field', '--memory-budget', '--backend', '--save-every']) {
     const source = trainOption(long)!;
     const option = new Option(source.flags, source.description);
-    if (source.defaultValue !== undefined) option.default(String(source.defaultValue));
+    if (source.defaultValue !== undefined) option.default(String(source.defaultValue), formatValue(source.defaultValue as SettingValue));
     command.addOption(option);
   }
   command
-    .option('--micro-batch <n|auto>', 'samples per forward/backward pass (the result does not depend on it; auto may choose differently on different machines)', '8')
+    .addOption(new Option('--micro-batch <n|auto>', 'samples per forward/backward pass (the result does not depend on it; auto may choose differently on different machines)').default('8', '8'))
     .option('--no-shuffle', 'keep the file order in every epoch')
     .action(async (flags: Flags, cmd: Command) => {
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';

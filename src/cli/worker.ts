@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { finetuneRunnerRef } from '../node/sweep/finetune-runner.js';
 import { closeOnSignals, DEFAULT_QUEUE_NAME, redisOptions, startSweepWorker, type WorkerEvent } from '../node/sweep/queue.js';
@@ -48,12 +48,12 @@ export function workerCommand(): Command {
         'SIGTERM or SIGINT hands running trials back to the queue (they resume from their last checkpoint) and exits 0.',
     )
     .requiredOption('--queue <url>', 'the Redis the sweep uses: redis://[user:password@]host:port[/db] or rediss://… (TLS)')
-    .option('--queue-name <name>', 'the queue (as given to sweep)', DEFAULT_QUEUE_NAME)
+    .addOption(new Option('--queue-name <name>', 'the queue (as given to sweep)').default(DEFAULT_QUEUE_NAME, DEFAULT_QUEUE_NAME))
     .option('--concurrency <n>', 'trials at a time (default: the number of cores; lower it when memory, not cores, is the limit)')
-    .option('--lock-duration <s>', 'a job lock lasts this long without renewal (renewed every half): a dead worker\'s trial is taken over after this plus --stalled-interval', '30')
-    .option('--stalled-interval <s>', 'how often to look for the jobs of dead workers', '30')
-    .option('--max-stalled <n>', 'a trial may lose this many workers before it fails', '3')
-    .option('--kill-grace <s>', 'on SIGTERM, how long a running trial may take to stop before it is killed', '20')
+    .addOption(new Option('--lock-duration <s>', 'a job lock lasts this long without renewal (renewed every half): a dead worker\'s trial is taken over after this plus --stalled-interval').default('30', '30 s'))
+    .addOption(new Option('--stalled-interval <s>', 'how often to look for the jobs of dead workers').default('30', '30 s'))
+    .addOption(new Option('--max-stalled <n>', 'a trial may lose this many workers before it fails').default('3', '3'))
+    .addOption(new Option('--kill-grace <s>', 'on SIGTERM, how long a running trial may take to stop before it is killed').default('20', '20 s'))
     .action(async (flags: { queue: string; queueName: string; concurrency?: string; lockDuration: string; stalledInterval: string; maxStalled: string; killGrace: string }) => {
       redisOptions(flags.queue);
       const concurrency = flags.concurrency === undefined ? os.availableParallelism() : positive(flags.concurrency, 'concurrency');
