@@ -7,15 +7,17 @@ import { exportCommand } from './export.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
+import { sweepCommand } from './sweep.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
+import { workerCommand } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('microbatch')
     .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), predictCommand(), exportCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
+  for (const command of [trainCommand(), evalCommand(), predictCommand(), exportCommand(), planCommand(), tokenizeCommand(), reportCommand(), sweepCommand(), workerCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

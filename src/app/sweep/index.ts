@@ -6,5 +6,6 @@ export * from './grid.js';
 export * from './lists.js';
 export * from './plan.js';
 export * from './record.js';
+export * from './report.js';
 export * from './stats.js';
 export * from './types.js';

@@ -71,6 +71,8 @@ export interface NumberListOptions {
   /** Values must be ≥ this. */
   min?: number;
   max?: number;
+  /** Values must be < this (e.g. 1 for a dropout probability). */
+  below?: number;
   /** Only integers (epochs, batch sizes). */
   integer?: boolean;
 }
@@ -85,6 +87,7 @@ export function parseNumberList(text: string, field: string, options: NumberList
     if (options.above !== undefined && !(value > options.above)) throw new ConfigError(`must be > ${options.above}, got ${part}`, { field });
     if (options.min !== undefined && value < options.min) throw new ConfigError(`must be ≥ ${options.min}, got ${part}`, { field });
     if (options.max !== undefined && value > options.max) throw new ConfigError(`must be ≤ ${options.max}, got ${part}`, { field });
+    if (options.below !== undefined && !(value < options.below)) throw new ConfigError(`must be < ${options.below}, got ${part}`, { field });
     // -0 and 0 are one setting.
     return value === 0 ? 0 : value;
   });
@@ -114,7 +117,7 @@ export function parseBooleanList(text: string, field: string): boolean[] {
 /** How a setting's list is read. */
 export type SettingKind =
   | { kind: 'integer'; min?: number; max?: number }
-  | { kind: 'number'; above?: number; min?: number; max?: number }
+  | { kind: 'number'; above?: number; below?: number; min?: number; max?: number }
   | { kind: 'choice'; allowed: readonly string[] }
   | { kind: 'boolean' };
 

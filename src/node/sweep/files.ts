@@ -7,6 +7,7 @@
  *   OUT/refit/                             the refit of the best config (with its trial-result.json)
  *   OUT/sweep.jsonl                        one record per trial, in trial order
  *   OUT/summary.json                       per-config mean ± std and 95 % interval, the best config
+ *   OUT/report.html                        the same as a page: table, interval plot, every trial's curve
  *
  * A trial-result.json is the trial's proof of completion: a re-run skips trials that have one and
  * resumes the others from their checkpoint. Every file here is written whole or not at all
@@ -20,12 +21,14 @@ import { ConfigError, DataError } from '../../core/errors.js';
 import { selectBest, summarizeConfigs, sweepSummary, type ConfigSummary, type SweepSummary } from '../../app/sweep/aggregate.js';
 import { parseSweepInput, planSweep, trialPath, type SweepPlan } from '../../app/sweep/plan.js';
 import { formatRecord, parseRecord } from '../../app/sweep/record.js';
+import { renderSweepReport } from '../../app/sweep/report.js';
 import type { TrialRecord, TrialSpec } from '../../app/sweep/types.js';
 
 export const SWEEP_FILE = 'sweep.json';
 export const SWEEP_JSONL = 'sweep.jsonl';
 export const SUMMARY_FILE = 'summary.json';
 export const RESULT_FILE = 'trial-result.json';
+export const SWEEP_REPORT_FILE = 'report.html';
 
 /** Writes `data` to `file` so that readers see the old content or the new, never a part. */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
@@ -112,13 +115,17 @@ export interface SweepReport {
   summary: SweepSummary;
 }
 
-/** Aggregates `records` (any order) and writes sweep.jsonl (trial order) and summary.json. */
-export async function writeSweepReport(outDir: string, plan: SweepPlan, records: readonly TrialRecord[]): Promise<SweepReport> {
+/**
+ * Aggregates `records` (any order) and writes sweep.jsonl (trial order), summary.json and
+ * report.html (with the refit's record when there is one).
+ */
+export async function writeSweepReport(outDir: string, plan: SweepPlan, records: readonly TrialRecord[], refit?: TrialRecord): Promise<SweepReport> {
   const ordered = [...records].sort((a, b) => a.index - b.index);
   const summaries = summarizeConfigs(plan, ordered);
   const best = selectBest(summaries, plan.input.metric);
   const summary = sweepSummary(plan, summaries, best);
   await writeFileAtomic(path.join(outDir, SWEEP_JSONL), ordered.map((record) => formatRecord(record) + '\n').join(''));
   await writeFileAtomic(path.join(outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + '\n');
+  await writeFileAtomic(path.join(outDir, SWEEP_REPORT_FILE), renderSweepReport({ plan, records: ordered, summaries, best, ...(refit !== undefined ? { refit } : {}) }));
   return { records: ordered, summaries, best, summary };
 }

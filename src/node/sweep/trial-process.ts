@@ -22,6 +22,11 @@ function send(message: ChildMessage): Promise<void> {
 const controller = new AbortController();
 
 process.on('disconnect', () => process.exit(70));
+// The parent owns this process: it stops it with an abort message (the runner keeps its last
+// checkpoint) or kills it. A Ctrl-C in a terminal reaches the whole process group; a trial dying
+// of it before its parent asked it to stop would be recorded as failed instead of resumed.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'abort') controller.abort(new Error(message.reason));
   else if (message.type === 'start') void run(message);
