@@ -32,7 +32,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     await useBackend(backend);
     const model = classifier(0.2);
     const batch = model.encoder.batch(TEXTS);
-    const context = { store: model.parameters, training: true, hostWeights: false, dropoutSeed: (site: number) => 77 + site };
+    const context = { store: model.parameters, training: true, hostWeights: false, fused: false, precision: 'fp32' as const, hostBf16: false, dropoutSeed: (site: number) => 77 + site };
     const full = model.encoder.encode(batch, context);
     const first = model.encoder.encode(batch, context, { firstTokenOnly: true });
     const fullFirst = tf.tidy(() => tf.reshape(tf.slice(tf.reshape(full, [3, batch.length, 16]), [0, 0, 0], [3, 1, 16]), [3, 16]));
