@@ -6,7 +6,9 @@
  *
  * With the fused kernels, scale, mask and softmax are one pass over the scores (and the
  * backward's y·(dy − Σ dy·y)·scale another). The TF.js-op path scales the queries instead —
- * the same product on t/d times fewer elements — and keeps them scaled.
+ * the same product on t/d times fewer elements — and keeps them scaled; except under bf16 with
+ * a scale that is not a power of two, where rounding q·scale to bf16 would differ from torch's
+ * (q·kᵀ)·scale, so it scales the scores too.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { softmax, softmaxGrad } from '../backend/kernels/softmax.js';
@@ -18,13 +20,19 @@ import { matMul } from './matmul.js';
 export const FLOAT32_MIN = -3.4028234663852886e38;
 
 export interface AttentionSaved {
-  /** The queries as given (fused path), or already multiplied by the scale (TF.js-op path). */
+  /** The queries as given, or already multiplied by the scale (`scaledQueries`). */
   queries: tf.Tensor4D;
   keys: tf.Tensor4D;
   values: tf.Tensor4D;
   probabilities: tf.Tensor4D;
   /** The fused kernels computed the softmax (and will compute its backward). */
   fused: boolean;
+  /** The scale was applied to the queries (else to the scores). */
+  scaledQueries: boolean;
+}
+
+function powerOfTwo(value: number): boolean {
+  return Math.log2(value) === Math.round(Math.log2(value));
 }
 
 /** The fused softmax takes a [b, 1, 1, t] mask on [b, heads, q, t] scores. */
@@ -49,14 +57,17 @@ export function attentionForward(
 ): { context: tf.Tensor4D; saved: AttentionSaved } {
   return tidy(() => {
     const layout = context.fused ? fusedMaskLayout([...queries.shape.slice(0, 3), keys.shape[2]], maskBias.shape) : undefined;
-    const savedQueries = layout !== undefined ? tf.clone(queries) : (tf.mul(queries, scale) as tf.Tensor4D);
+    const scaledQueries = layout === undefined && (context.precision === 'fp32' || powerOfTwo(scale));
+    const savedQueries = scaledQueries ? (tf.mul(queries, scale) as tf.Tensor4D) : tf.clone(queries);
     const scores = matMul(savedQueries, keys, false, true, context);
-    const probabilities = (layout !== undefined ? softmax(scores, maskBias, { scale, ...layout }) : tf.softmax(tf.add(scores, maskBias))) as tf.Tensor4D;
+    let probabilities: tf.Tensor4D;
+    if (layout !== undefined) probabilities = softmax(scores, maskBias, { scale, ...layout }) as tf.Tensor4D;
+    else probabilities = tf.softmax(tf.add(scaledQueries ? scores : tf.mul(scores, scale), maskBias)) as tf.Tensor4D;
     const dropped = dropoutForward(probabilities, dropout, context);
     const attended = matMul(dropped, values, false, false, context);
     return {
       context: attended,
-      saved: { queries: savedQueries, keys: tf.clone(keys), values: tf.clone(values), probabilities, fused: layout !== undefined },
+      saved: { queries: savedQueries, keys: tf.clone(keys), values: tf.clone(values), probabilities, fused: layout !== undefined, scaledQueries },
     };
   });
 }
@@ -79,10 +90,14 @@ export function attentionBackward(
       const dScores = softmaxGrad(dProbabilities, probabilities, { scale }) as tf.Tensor4D;
       return { dQueries: matMul(dScores, keys, false, false, context), dKeys: matMul(dScores, queries, true, false, context), dValues };
     }
-    // softmax backward: ds = p · (dp − Σ dp·p); the queries were scaled before the product.
-    const dScores = tf.mul(probabilities, tf.sub(dProbabilities, tf.sum(tf.mul(dProbabilities, probabilities), -1, true))) as tf.Tensor4D;
-    const dQueries = tf.mul(matMul(dScores, keys, false, false, context), scale) as tf.Tensor4D;
-    return { dQueries, dKeys: matMul(dScores, queries, true, false, context), dValues };
+    // softmax backward: ds = p · (dp − Σ dp·p), then the scale where the forward applied it.
+    const dSoftmax = tf.mul(probabilities, tf.sub(dProbabilities, tf.sum(tf.mul(dProbabilities, probabilities), -1, true))) as tf.Tensor4D;
+    if (saved.scaledQueries) {
+      const dQueries = tf.mul(matMul(dSoftmax, keys, false, false, context), scale) as tf.Tensor4D;
+      return { dQueries, dKeys: matMul(dSoftmax, queries, true, false, context), dValues };
+    }
+    const dScores = tf.mul(dSoftmax, scale) as tf.Tensor4D;
+    return { dQueries: matMul(dScores, keys, false, false, context), dKeys: matMul(dScores, queries, true, false, context), dValues };
   });
   tf.dispose([saved.queries, saved.keys, saved.values, saved.probabilities]);
   return result;
