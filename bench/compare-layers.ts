@@ -13,6 +13,7 @@
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { hostKernels, setHostKernels, type HostKernels } from '../src/core/host.js';
 import type { Precision } from '../src/nn/context.js';
 import { selectBackend } from '../src/node/backend.js';
 import { installNativeKernels, nativeStatus } from '../src/node/native.js';
@@ -33,7 +34,38 @@ export interface LayerConfigResult {
   /** From one profiled pass (mean over its runs), ms. */
   kernelsMs: number;
   outsideKernelsMs: number;
+  /** Of the time outside kernels: host kernel calls made by the layers directly (dW GEMMs, bias column sums). */
+  hostCallsMs: number;
   kernelCalls: number;
+}
+
+/**
+ * Replaces the host kernels the layers call directly (outside TF.js kernels: the dW GEMMs and
+ * bias gradient sums) by timed wrappers; the TF.js kernels keep the functions they were built
+ * with. Returns the accumulated ms and a function restoring the originals.
+ */
+function timeHostCalls(): { ms: () => number; restore: () => void } {
+  const original = hostKernels()!;
+  let ms = 0;
+  const timed = <F extends (...args: never[]) => unknown>(fn: F | undefined): F | undefined =>
+    fn === undefined
+      ? undefined
+      : (((...args: Parameters<F>) => {
+          const start = performance.now();
+          try {
+            return fn(...args);
+          } finally {
+            ms += performance.now() - start;
+          }
+        }) as F);
+  const wrapped: HostKernels = {
+    ...original,
+    ...(original.sgemm ? { sgemm: timed(original.sgemm)! } : {}),
+    ...(original.sgemmBf16 ? { sgemmBf16: timed(original.sgemmBf16)! } : {}),
+    ...(original.fused ? { fused: { ...original.fused, biasDropoutBackward: timed(original.fused.biasDropoutBackward)! } } : {}),
+  };
+  setHostKernels(wrapped);
+  return { ms: () => ms, restore: () => setHostKernels(original) };
 }
 
 export function parseConfig(text: string): LayerConfig {
@@ -83,17 +115,19 @@ export async function compareLayers(shape: BertShape, rounds: number, configs: r
     for (const [index, config] of configs.entries()) {
       use(config);
       const runs = 2;
+      const host = timeHostCalls();
       const profiled = await timeKernels('wasm', () => {
         const start = performance.now();
         for (let i = 0; i < runs; i++) step();
         return (performance.now() - start) / runs;
-      });
+      }).finally(host.restore);
       const kernelsMs = profiled.kernels.reduce((sum, k) => sum + k.ms, 0) / runs;
       results.push({
         config,
         forwardBackwardMs: median(times[index]!),
         kernelsMs,
         outsideKernelsMs: profiled.result - kernelsMs,
+        hostCallsMs: host.ms() / runs,
         kernelCalls: profiled.kernels.reduce((sum, k) => sum + k.calls, 0) / runs,
       });
     }
@@ -110,11 +144,11 @@ export function formatComparison(shape: BertShape, rounds: number, comparison: A
   return [
     `BERT-${shape}, micro-batch 8 × 110–128 tokens, dropout 0.1; ${comparison.detail}; medians of ${rounds} interleaved rounds; load average ${load(comparison.loadBefore)} before, ${load(comparison.loadAfter)} after`,
     '',
-    '| configuration | forward + backward ms | vs first | in kernels ms | outside kernels ms | kernel calls |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| configuration | forward + backward ms | vs first | in kernels ms | outside kernels ms | of which host dW/bias calls ms | kernel calls |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...comparison.results.map(
       (r) =>
-        `| ${configName(r.config)} | ${r.forwardBackwardMs.toFixed(1)} | ${(baseline / r.forwardBackwardMs).toFixed(2)}× | ${r.kernelsMs.toFixed(1)} | ${r.outsideKernelsMs.toFixed(1)} | ${r.kernelCalls} |`,
+        `| ${configName(r.config)} | ${r.forwardBackwardMs.toFixed(1)} | ${(baseline / r.forwardBackwardMs).toFixed(2)}× | ${r.kernelsMs.toFixed(1)} | ${r.outsideKernelsMs.toFixed(1)} | ${r.hostCallsMs.toFixed(1)} | ${r.kernelCalls} |`,
     ),
   ].join('\n');
 }
