@@ -31,6 +31,11 @@ export interface LayerConfigResult {
   config: LayerConfig;
   /** Median forward + backward of one micro-batch, ms. */
   forwardBackwardMs: number;
+  /**
+   * Median process CPU time (every thread) of one forward + backward, ms: robust to other
+   * processes on the machine; with 1 native thread it is what the wall time is on an idle one.
+   */
+  cpuMs: number;
   /** From one profiled pass (mean over its runs), ms. */
   kernelsMs: number;
   outsideKernelsMs: number;
@@ -97,6 +102,7 @@ export async function compareLayers(shape: BertShape, rounds: number, configs: r
   };
   try {
     const times = configs.map(() => [] as number[]);
+    const cpuTimes = configs.map(() => [] as number[]);
     // Warm-up: every configuration once (allocations, heap growth, code paths).
     for (const config of configs) {
       use(config);
@@ -106,9 +112,12 @@ export async function compareLayers(shape: BertShape, rounds: number, configs: r
     for (let round = 0; round < rounds; round++) {
       configs.forEach((config, index) => {
         use(config);
+        const cpuStart = process.cpuUsage();
         const start = performance.now();
         step();
         times[index]!.push(performance.now() - start);
+        const cpu = process.cpuUsage(cpuStart);
+        cpuTimes[index]!.push((cpu.user + cpu.system) / 1000);
       });
     }
     const results: LayerConfigResult[] = [];
@@ -125,6 +134,7 @@ export async function compareLayers(shape: BertShape, rounds: number, configs: r
       results.push({
         config,
         forwardBackwardMs: median(times[index]!),
+        cpuMs: median(cpuTimes[index]!),
         kernelsMs,
         outsideKernelsMs: profiled.result - kernelsMs,
         hostCallsMs: host.ms() / runs,
@@ -144,11 +154,11 @@ export function formatComparison(shape: BertShape, rounds: number, comparison: A
   return [
     `BERT-${shape}, micro-batch 8 × 110–128 tokens, dropout 0.1; ${comparison.detail}; medians of ${rounds} interleaved rounds; load average ${load(comparison.loadBefore)} before, ${load(comparison.loadAfter)} after`,
     '',
-    '| configuration | forward + backward ms | vs first | in kernels ms | outside kernels ms | of which host dW/bias calls ms | kernel calls |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| configuration | forward + backward ms | vs first | CPU ms (all threads) | in kernels ms | outside kernels ms | of which host dW/bias calls ms | kernel calls |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...comparison.results.map(
       (r) =>
-        `| ${configName(r.config)} | ${r.forwardBackwardMs.toFixed(1)} | ${(baseline / r.forwardBackwardMs).toFixed(2)}× | ${r.kernelsMs.toFixed(1)} | ${r.outsideKernelsMs.toFixed(1)} | ${r.hostCallsMs.toFixed(1)} | ${r.kernelCalls} |`,
+        `| ${configName(r.config)} | ${r.forwardBackwardMs.toFixed(1)} | ${(baseline / r.forwardBackwardMs).toFixed(2)}× | ${r.cpuMs.toFixed(1)} | ${r.kernelsMs.toFixed(1)} | ${r.outsideKernelsMs.toFixed(1)} | ${r.hostCallsMs.toFixed(1)} | ${r.kernelCalls} |`,
     ),
   ].join('\n');
 }

@@ -21,7 +21,7 @@ import { attentionBackward, attentionForward, FLOAT32_MIN, type AttentionSaved }
 import { tidy, type BackwardContext, type LayerContext } from '../nn/context.js';
 import { denseBackward, denseForward, type DenseParams } from '../nn/dense.js';
 import { biasDropoutBackward, biasDropoutForward, dropoutBackward, dropoutForward, type DropoutSite } from '../nn/dropout.js';
-import { embeddingBackward, embeddingForward } from '../nn/embeddings.js';
+import { embeddingBackward, embeddingSumForward } from '../nn/embeddings.js';
 import { layerNormBackward, layerNormForward, layerNormOutput, type LayerNormParams, type LayerNormSaved } from '../nn/layerNorm.js';
 import type { ParamLayout } from '../train/store.js';
 import type { EncoderConfig } from './config.js';
@@ -299,9 +299,12 @@ export class Encoder {
 
   private embeddingsForward(batch: EncoderBatch, context: LayerContext): { y: tf.Tensor2D; saved: EmbeddingsSaved } {
     return tidy(() => {
-      let sum = tf.add(embeddingForward(this.word, batch.ids, context), embeddingForward(this.position, batch.positionIds, context));
-      if (this.tokenType !== undefined) sum = tf.add(sum, embeddingForward(this.tokenType, batch.typeIds, context));
-      const normed = layerNormForward(sum as tf.Tensor2D, this.embeddingNorm, context);
+      const lookups = [
+        { table: this.word, ids: batch.ids },
+        { table: this.position, ids: batch.positionIds },
+        ...(this.tokenType !== undefined ? [{ table: this.tokenType, ids: batch.typeIds }] : []),
+      ];
+      const normed = layerNormForward(embeddingSumForward(lookups, context), this.embeddingNorm, context);
       const dropped = dropoutForward(normed.y, this.embeddingDropout(context), context);
       if (this.project === undefined) return { y: dropped, saved: { norm: normed.saved } };
       return { y: denseForward(dropped, this.project, context), saved: { norm: normed.saved, projectInput: dropped } };

@@ -4,6 +4,6 @@ export { matMul, roundToBf16Tensor } from './matmul.js';
 export { layerNormForward, layerNormBackward, layerNormOutput, type LayerNormParams, type LayerNormSaved } from './layerNorm.js';
 export { activationForward, activationBackward, biasActivationForward, biasActivationBackward, parseActivation, ACTIVATIONS, type Activation } from './activations.js';
 export { attentionForward, attentionBackward, FLOAT32_MIN, type AttentionSaved } from './attention.js';
-export { embeddingForward, embeddingBackward } from './embeddings.js';
+export { embeddingForward, embeddingSumForward, embeddingBackward } from './embeddings.js';
 export { dropoutForward, dropoutBackward, biasDropoutForward, biasDropoutBackward, dropoutMask, type DropoutSite } from './dropout.js';
 export { crossEntropySum, softmaxRows, IGNORE_INDEX, type CrossEntropyResult } from './loss.js';
