@@ -17,7 +17,7 @@
 import { cpus, loadavg } from 'node:os';
 import { adamwScalars, loadNativeAddon, nativeAddonStatus, type GemmFunction, type NativeAddon } from '../src/node/native/addon.js';
 import { adamwReference, axpyReference, sumSquaresReference } from '../src/node/native/reference.js';
-import { RandomStream } from '../src/core/random.js';
+import { fillDropoutMask, RandomStream } from '../src/core/random.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
@@ -178,6 +178,15 @@ function kernelTable(addon: NativeAddon): string[] {
   lines.push(row('residual + LayerNorm forward [1024,768]', tokens * hidden, l1, l2, undefined, ''));
   const [lb1, lb2] = both(() => addon.layerNormBackward(h, xhat, invStd, gamma, tokens, hidden, lnDx, dgamma, dbeta, false, true));
   lines.push(row('LayerNorm backward + dγ, dβ [1024,768]', tokens * hidden, lb1, lb2, undefined, ''));
+  const [la1, la2] = both(() => addon.layerNormAffine(xhat, gamma, beta, tokens, hidden, out));
+  lines.push(row('LayerNorm output from x̂ [1024,768]', tokens * hidden, la1, la2, undefined, ''));
+  const [d1, d2] = both(() => addon.biasDropoutForward(h, beta, tokens, hidden, 0.1, 12345, tokens, tokens, out));
+  const dropoutMask = new Float32Array(tokens * hidden);
+  lines.push(row('bias + dropout forward [1024,768]', tokens * hidden, d1, d2, time(() => fillDropoutMask(dropoutMask, 0.1, 12345), 1), 'JS fillDropoutMask alone'));
+  const [db1, db2] = both(() => addon.biasDropoutBackward(h, tokens, hidden, 0.1, 12345, tokens, tokens, lnDx, dbeta, true));
+  lines.push(row('dropout backward + dbias [1024,768]', tokens * hidden, db1, db2, undefined, ''));
+  const [ba1, ba2] = both(() => addon.biasDropoutForward(h, beta, tokens, hidden, 0, 0, tokens, tokens, out));
+  lines.push(row('bias add (rate 0) [1024,768]', tokens * hidden, ba1, ba2, undefined, ''));
 
   const heads = 12;
   const length = 128;
@@ -191,6 +200,8 @@ function kernelTable(addon: NativeAddon): string[] {
   lines.push(row('scale + mask + softmax forward [8,12,128,128]', rows * length, s1, s2, undefined, ''));
   const [sb1, sb2] = both(() => addon.softmaxBackward(scores, probabilities, rows, length, 0.125, sDx));
   lines.push(row('softmax backward [8,12,128,128]', rows * length, sb1, sb2, undefined, ''));
+  const [pd1, pd2] = both(() => addon.biasDropoutForward(probabilities, null, rows, length, 0.1, 777, rows, rows, sDx));
+  lines.push(row('dropout of probabilities [8,12,128,128]', rows * length, pd1, pd2, undefined, ''));
   return lines;
 }
 

@@ -7,12 +7,17 @@
  * code, host transfers, dropout masks, op dispatch).
  *
  * Run: node dist/bench/profile-model-step.js [runs=7] [mini|base] [fast|stock] [top=25] [dropout=0.1]
+ *        [fused|unfused] [fp32|bf16] [nativeThreads=1]
+ *
+ * `unfused` installs the native matMul but not the fused layer kernels (the layers' TF.js-op
+ * path); `bf16` sets the model's precision; nativeThreads sizes the addon's pool.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { readConfig } from '../src/app/checkpoint.js';
-import { layerContext } from '../src/nn/context.js';
+import { layerContext, type Precision } from '../src/nn/context.js';
+import { installNativeKernels } from '../src/node/native.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { SequenceClassifier, type SequenceSample } from '../src/tasks/model.js';
 import { clipByGlobalNorm } from '../src/train/clip.js';
@@ -39,9 +44,27 @@ export interface ModelStepOptions {
   maxLength: number;
   /** Every dropout probability (HF's default 0.1, as the CLI trains). */
   dropout: number;
+  /** The fused layer kernels (with the native addon); false: the layers' TF.js ops. */
+  fused: boolean;
+  precision: Precision;
+  /** Threads of the native addon's pool. */
+  nativeThreads: number;
 }
 
-export const BERT_MINI_STEP: ModelStepOptions = { runs: 7, shape: 'mini', vocab: 4000, fastKernels: true, microBatch: 8, window: 32, minLength: 110, maxLength: 128, dropout: 0.1 };
+export const BERT_MINI_STEP: ModelStepOptions = {
+  runs: 7,
+  shape: 'mini',
+  vocab: 4000,
+  fastKernels: true,
+  microBatch: 8,
+  window: 32,
+  minLength: 110,
+  maxLength: 128,
+  dropout: 0.1,
+  fused: true,
+  precision: 'fp32',
+  nativeThreads: 1,
+};
 
 export interface ModelStepProfile {
   options: ModelStepOptions;
@@ -98,8 +121,10 @@ export function benchClassifier(shape: BertShape, vocab: number, dropout: number
 }
 
 export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STEP): Promise<ModelStepProfile> {
-  const selected = await selectBackend('wasm', { fastKernels: options.fastKernels, log: () => {} });
+  const selected = await selectBackend('wasm', { fastKernels: options.fastKernels, nativeThreads: options.nativeThreads, log: () => {} });
+  if (selected.native) installNativeKernels({ threads: options.nativeThreads, fused: options.fused });
   const model = benchClassifier(options.shape, options.vocab, options.dropout);
+  model.precision = options.precision;
   const grads = new GradientStore(model.parameters.layout);
   const optimizer = new AdamW({ weightDecay: 0.01 });
   const microPerWindow = Math.ceil(options.window / options.microBatch);
@@ -109,7 +134,7 @@ export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STE
   const pass = (samples: readonly SequenceSample[]) => ({ factor: 1 / options.window, training: true, dropoutSeed: dropoutSeed++, epoch: 0, samples });
   const forward = (): void => {
     tf.tidy(() => {
-      model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, dropoutSeed++), { firstTokenOnly: true });
+      model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, dropoutSeed++, { precision: options.precision }), { firstTokenOnly: true });
     });
   };
   const forwardBackward = (): void => {
@@ -187,7 +212,7 @@ function kernelTable(title: string, kernels: KernelTime[], outsideMs: number, to
 export function formatModelStepProfile(profile: ModelStepProfile, top = 25): string {
   const { options } = profile;
   return [
-    `${profile.backendDetail}; BERT-${options.shape}, vocab ${options.vocab}, micro-batch ${options.microBatch}, window ${options.window}, lengths ${options.minLength}–${options.maxLength}, dropout ${options.dropout}; load average ${profile.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
+    `${profile.backendDetail}; ${options.fused ? 'fused' : 'unfused'} layers, ${options.precision}; BERT-${options.shape}, vocab ${options.vocab}, micro-batch ${options.microBatch}, window ${options.window}, lengths ${options.minLength}–${options.maxLength}, dropout ${options.dropout}; load average ${profile.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
     '',
     '| measure | median ms |',
     '| --- | ---: |',
@@ -208,6 +233,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const fastKernels = (process.argv[4] ?? 'fast') !== 'stock';
   const top = Number(process.argv[5] ?? 25);
   const dropout = Number(process.argv[6] ?? BERT_MINI_STEP.dropout);
-  const profile = await profileModelStep({ ...BERT_MINI_STEP, runs, shape, fastKernels, dropout });
+  const fused = (process.argv[7] ?? 'fused') !== 'unfused';
+  const precision = (process.argv[8] ?? 'fp32') as Precision;
+  const nativeThreads = Number(process.argv[9] ?? 1);
+  const profile = await profileModelStep({ ...BERT_MINI_STEP, runs, shape, fastKernels, dropout, fused, precision, nativeThreads });
   console.log(formatModelStepProfile(profile, top));
 }

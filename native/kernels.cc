@@ -7,7 +7,9 @@
 //   * host helpers: axpy, scale, copy, a float64 sum of squares whose summation order is
 //     fixed (the same bits for any thread count and instruction set), an all-finite check;
 //   * fused elementwise layers, forward and backward: bias + exact (erf) GELU, residual add
-//     + LayerNorm, scale + additive mask + softmax.
+//     + LayerNorm (and its affine output from saved x̂), scale + additive mask + softmax,
+//     bias + seeded dropout (the mask drawn in the kernel, bit for bit src/core/random.ts's
+//     fillDropoutMask, never stored).
 //
 // Each kernel has an AVX-512 version (explicit intrinsics, picked at load time when the
 // CPU has AVX-512F/DQ/BW/VL and MICROBATCH_NATIVE_ISA does not cap it) and a portable
@@ -70,6 +72,38 @@ constexpr int kSumLanes = 32;
 // Rows per block of the column reductions (bias/γ/β gradients): each block's partial sums
 // are float64, blocks are added in order, so the result does not depend on threads.
 constexpr int64_t kRowBlock = 32;
+
+// Seeded dropout (src/core/random.ts fillDropoutMask): element s of a stream seeded with
+// `seed` is mulberry32's output after s + 1 steps. Its state after s + 1 steps is
+// seed + (s + 1)·0x6D2B79F5 (mod 2³²), so every element is computed directly from its index:
+// no sequential pass, any row of any thread, the same bits. A draw below rate·2³² (as a
+// double; equivalently below `dropBelow` = ⌈rate·2³²⌉ as an integer) drops the element, the
+// others are scaled by float32(1 / (1 − rate)).
+constexpr uint32_t kMulberryIncrement = 0x6D2B79F5u;
+
+struct DropoutMask {
+  bool active;        // rate > 0: multiply by the mask (rate 0 multiplies by nothing)
+  bool dropAll;       // ⌈rate·2³²⌉ = 2³²: every draw is below it
+  uint32_t seed;
+  uint32_t dropBelow;  // a draw u is dropped when u < dropBelow
+  float kept;          // float32(1 / (1 − rate))
+  // Row r of the tensor takes mask row (r / groupRows)·groupRowStride + r % groupRows, whose
+  // stream indices are maskRow·cols … maskRow·cols + cols − 1 (see nn/dropout.ts `firstOf`).
+  int64_t groupRows;
+  int64_t groupRowStride;
+
+  uint64_t streamStart(int64_t row, int64_t cols) const {
+    const int64_t maskRow = (row / groupRows) * groupRowStride + row % groupRows;
+    return uint64_t(maskRow) * uint64_t(cols);
+  }
+};
+
+inline uint32_t mulberry32At(uint32_t seed, uint64_t index) {
+  const uint32_t state = seed + uint32_t(index + 1) * kMulberryIncrement;
+  uint32_t t = (state ^ (state >> 15)) * (state | 1u);
+  t ^= t + (t ^ (t >> 7)) * (t | 61u);
+  return t ^ (t >> 14);
+}
 
 // Work sizes (elements) from which a call is split over the pool: a wake-up costs ~10 µs.
 constexpr int64_t kParallelStreaming = int64_t(1) << 17;
@@ -529,6 +563,54 @@ void columnSums(const float* a, const float* b, int64_t cols, int64_t rowBegin, 
   }
 }
 
+// y = (x + bias)·mask over rows [rowBegin, rowEnd) (bias null: x; mask inactive: no product).
+void biasDropoutForward(const float* x, const float* bias, int64_t cols, const DropoutMask& mask, float* y,
+                        int64_t rowBegin, int64_t rowEnd) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const uint64_t stream = mask.streamStart(r, cols);
+    for (int64_t j = 0; j < cols; ++j) {
+      const int64_t i = r * cols + j;
+      float value = bias != nullptr ? x[i] + bias[j] : x[i];
+      if (mask.active) {
+        const bool drop = mask.dropAll || mulberry32At(mask.seed, stream + uint64_t(j)) < mask.dropBelow;
+        value = value * (drop ? 0.0f : mask.kept);
+      }
+      y[i] = value;
+    }
+  }
+}
+
+// dx = dy·mask (dx null: not written); with `partial`, partial[j] += Σ_rows dy·mask (float64).
+void dropoutBackward(const float* dy, int64_t cols, const DropoutMask& mask, float* dx, int64_t rowBegin,
+                     int64_t rowEnd, double* partial) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const uint64_t stream = mask.streamStart(r, cols);
+    for (int64_t j = 0; j < cols; ++j) {
+      const int64_t i = r * cols + j;
+      float value = dy[i];
+      if (mask.active) {
+        const bool drop = mask.dropAll || mulberry32At(mask.seed, stream + uint64_t(j)) < mask.dropBelow;
+        value = value * (drop ? 0.0f : mask.kept);
+      }
+      if (dx != nullptr) dx[i] = value;
+      if (partial != nullptr) partial[j] += double(value);
+    }
+  }
+}
+
+// out = x̂·γ + β: the forward's output from its saved x̂, the same two float32 operations.
+void layerNormAffine(const float* xhat, const float* gamma, const float* beta, int64_t cols, float* out,
+                     int64_t rowBegin, int64_t rowEnd) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const float* hr = xhat + r * cols;
+    float* outRow = out + r * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float scaled = hr[j] * gamma[j];
+      outRow[j] = scaled + beta[j];
+    }
+  }
+}
+
 }  // namespace scalar
 
 #if MICROBATCH_X86
@@ -678,6 +760,71 @@ void columnSums(const float* a, const float* b, int64_t cols, int64_t rowBegin, 
       __m512d value = _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, ar + j));
       if (br != nullptr) value = _mm512_mul_pd(value, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, br + j)));
       _mm512_mask_storeu_pd(partial + j, k, _mm512_add_pd(_mm512_maskz_loadu_pd(k, partial + j), value));
+    }
+  }
+}
+
+// Mulberry32 on 16 lanes of states (uint32 arithmetic, as the scalar mulberry32At).
+inline __m512i mulberry32(__m512i state) {
+  __m512i t = _mm512_mullo_epi32(_mm512_xor_si512(state, _mm512_srli_epi32(state, 15)), _mm512_or_si512(state, _mm512_set1_epi32(1)));
+  const __m512i inner = _mm512_mullo_epi32(_mm512_xor_si512(t, _mm512_srli_epi32(t, 7)), _mm512_or_si512(t, _mm512_set1_epi32(61)));
+  t = _mm512_xor_si512(t, _mm512_add_epi32(t, inner));
+  return _mm512_xor_si512(t, _mm512_srli_epi32(t, 14));
+}
+
+// The mask multipliers of stream elements start … start + 15: 0 or `kept`.
+inline __m512 maskAt(const DropoutMask& mask, uint64_t start) {
+  if (mask.dropAll) return _mm512_setzero_ps();
+  const __m512i lanes = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+  const uint32_t base = mask.seed + uint32_t(start) * kMulberryIncrement;
+  const __m512i state = _mm512_add_epi32(_mm512_set1_epi32(int(base)), _mm512_mullo_epi32(lanes, _mm512_set1_epi32(int(kMulberryIncrement))));
+  const __mmask16 drop = _mm512_cmplt_epu32_mask(mulberry32(state), _mm512_set1_epi32(int(mask.dropBelow)));
+  return _mm512_maskz_mov_ps(__mmask16(~drop), _mm512_set1_ps(mask.kept));
+}
+
+void biasDropoutForward(const float* x, const float* bias, int64_t cols, const DropoutMask& mask, float* y,
+                        int64_t rowBegin, int64_t rowEnd) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const uint64_t stream = mask.streamStart(r, cols);
+    for (int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 k = tailMask(cols - j);
+      const int64_t i = r * cols + j;
+      __m512 value = _mm512_maskz_loadu_ps(k, x + i);
+      if (bias != nullptr) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(k, bias + j));
+      if (mask.active) value = _mm512_mul_ps(value, maskAt(mask, stream + uint64_t(j)));
+      _mm512_mask_storeu_ps(y + i, k, value);
+    }
+  }
+}
+
+void dropoutBackward(const float* dy, int64_t cols, const DropoutMask& mask, float* dx, int64_t rowBegin,
+                     int64_t rowEnd, double* partial) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const uint64_t stream = mask.streamStart(r, cols);
+    for (int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 k = tailMask(cols - j);
+      const int64_t i = r * cols + j;
+      __m512 value = _mm512_maskz_loadu_ps(k, dy + i);
+      if (mask.active) value = _mm512_mul_ps(value, maskAt(mask, stream + uint64_t(j)));
+      if (dx != nullptr) _mm512_mask_storeu_ps(dx + i, k, value);
+      if (partial != nullptr) {
+        const __mmask8 k0 = __mmask8(k), k1 = __mmask8(k >> 8);
+        _mm512_mask_storeu_pd(partial + j, k0, _mm512_add_pd(_mm512_maskz_loadu_pd(k0, partial + j), lowHalf(value)));
+        _mm512_mask_storeu_pd(partial + j + 8, k1, _mm512_add_pd(_mm512_maskz_loadu_pd(k1, partial + j + 8), highHalf(value)));
+      }
+    }
+  }
+}
+
+void layerNormAffine(const float* xhat, const float* gamma, const float* beta, int64_t cols, float* out,
+                     int64_t rowBegin, int64_t rowEnd) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const float* hr = xhat + r * cols;
+    float* outRow = out + r * cols;
+    for (int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 k = tailMask(cols - j);
+      const __m512 scaled = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, hr + j), _mm512_maskz_loadu_ps(k, gamma + j));
+      _mm512_mask_storeu_ps(outRow + j, k, _mm512_add_ps(scaled, _mm512_maskz_loadu_ps(k, beta + j)));
     }
   }
 }
@@ -1061,6 +1208,124 @@ napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads (rate, seed, groupRows, groupRowStride) at `index` … index + 3 into a DropoutMask.
+bool dropoutMaskArgs(Args& args, size_t index, DropoutMask* mask) {
+  const double rate = args.number(index, "rate");
+  const int64_t seed = args.integer(index + 1, "seed");
+  mask->groupRows = args.integer(index + 2, "groupRows");
+  mask->groupRowStride = args.integer(index + 3, "groupRowStride");
+  if (!args.ok()) return false;
+  if (!(rate >= 0 && rate < 1)) {
+    args.fail("ERR_OUT_OF_RANGE", "rate must be in [0, 1)", true);
+    return false;
+  }
+  if (seed > 0xFFFFFFFFll) {
+    args.fail("ERR_OUT_OF_RANGE", "seed must be an unsigned 32-bit integer", true);
+    return false;
+  }
+  if (mask->groupRows < 1) {
+    args.fail("ERR_OUT_OF_RANGE", "groupRows must be ≥ 1", true);
+    return false;
+  }
+  const double dropBelow = std::ceil(rate * 4294967296.0);
+  mask->active = rate > 0;
+  mask->dropAll = dropBelow > 4294967295.0;
+  mask->dropBelow = mask->dropAll ? 0xFFFFFFFFu : uint32_t(dropBelow);
+  mask->seed = uint32_t(seed);
+  mask->kept = float(1.0 / (1.0 - rate));
+  return true;
+}
+
+// biasDropoutForward(x, bias, rows, cols, rate, seed, groupRows, groupRowStride, y):
+// y = (x + bias)·mask, the mask of fillDropoutMask(·, rate, seed) laid out by rows (see
+// DropoutMask); bias [cols] or null; rate 0: y = x + bias. y may be x.
+napi_value BiasDropoutForward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "biasDropoutForward", 9, 9);
+  const FloatArray x = args.floats(0, "x");
+  const FloatArray bias = args.floats(1, "bias", true);
+  const int64_t rows = args.integer(2, "rows"), cols = args.integer(3, "cols");
+  DropoutMask mask;
+  if (!dropoutMaskArgs(args, 4, &mask)) return nullptr;
+  const FloatArray y = args.floats(8, "y");
+  const int64_t n = rows * cols;
+  if (!matrix(args, x, rows, cols, "x") || !matrix(args, y, rows, cols, "y") ||
+      (bias.present && !args.require(bias, double(cols), "bias"))) {
+    return nullptr;
+  }
+  if (!args.disjoint(y.data, n, x.data, n, "y overlaps x", true) || !args.disjoint(bias.data, cols, y.data, n, "bias overlaps y")) {
+    return nullptr;
+  }
+  if (cols == 0) return nullptr;
+  parallelFor(args.instance(), rows, 1, n >= kParallelStreaming, [&](int64_t begin, int64_t end) {
+    DISPATCH(biasDropoutForward, x.data, bias.data, cols, mask, y.data, begin, end);
+  });
+  return nullptr;
+}
+
+// biasDropoutBackward(dy, rows, cols, rate, seed, groupRows, groupRowStride, dx, dbias,
+// accumulateDbias): dx = dy·mask (null: not written); dbias (+)= Σ_rows dy·mask (null:
+// skipped). dx may be dy.
+napi_value BiasDropoutBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info, "biasDropoutBackward", 9, 10);
+  const FloatArray dy = args.floats(0, "dy");
+  const int64_t rows = args.integer(1, "rows"), cols = args.integer(2, "cols");
+  DropoutMask mask;
+  if (!dropoutMaskArgs(args, 3, &mask)) return nullptr;
+  const FloatArray dx = args.floats(7, "dx", true);
+  const FloatArray dbias = args.floats(8, "dbias", true);
+  const bool accumulate = args.optionalBoolean(9, "accumulateDbias", false);
+  const int64_t n = rows * cols;
+  if (!matrix(args, dy, rows, cols, "dy") || (dx.present && !matrix(args, dx, rows, cols, "dx")) ||
+      (dbias.present && !args.require(dbias, double(cols), "dbias"))) {
+    return nullptr;
+  }
+  if (!args.disjoint(dx.data, n, dy.data, n, "dx overlaps dy", true) || !args.disjoint(dbias.data, cols, dx.data, n, "dbias overlaps dx") ||
+      !args.disjoint(dbias.data, cols, dy.data, n, "dbias overlaps dy")) {
+    return nullptr;
+  }
+  if (cols == 0) return nullptr;
+  if (!dbias.present) {
+    parallelFor(args.instance(), rows, 1, n >= kParallelStreaming, [&](int64_t begin, int64_t end) {
+      DISPATCH(dropoutBackward, dy.data, cols, mask, dx.data, begin, end, nullptr);
+    });
+    return nullptr;
+  }
+  // The bias gradient is summed while dx is written, per fixed block of rows (as biasGeluBackward).
+  const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+  std::vector<double> partials(size_t(std::max<int64_t>(blocks, 1) * cols), 0.0);
+  parallelFor(args.instance(), blocks, 1, n >= kParallelStreaming, [&](int64_t begin, int64_t end) {
+    for (int64_t block = begin; block < end; ++block) {
+      const int64_t rowBegin = block * kRowBlock, rowEnd = std::min(rows, rowBegin + kRowBlock);
+      DISPATCH(dropoutBackward, dy.data, cols, mask, dx.data, rowBegin, rowEnd, partials.data() + block * cols);
+    }
+  });
+  combineColumns(partials, blocks, cols, dbias.data, accumulate);
+  return nullptr;
+}
+
+// layerNormAffine(xhat, gamma, beta, rows, cols, out): out = x̂·γ + β per row, bit for bit
+// layerNormForward's output from the x̂ it saved. out may be xhat.
+napi_value LayerNormAffine(napi_env env, napi_callback_info info) {
+  Args args(env, info, "layerNormAffine", 6, 6);
+  const FloatArray xhat = args.floats(0, "xhat"), gamma = args.floats(1, "gamma"), beta = args.floats(2, "beta");
+  const int64_t rows = args.integer(3, "rows"), cols = args.integer(4, "cols");
+  const FloatArray out = args.floats(5, "out");
+  const int64_t n = rows * cols;
+  if (!matrix(args, xhat, rows, cols, "xhat") || !matrix(args, out, rows, cols, "out") ||
+      !args.require(gamma, double(cols), "gamma") || !args.require(beta, double(cols), "beta")) {
+    return nullptr;
+  }
+  if (!args.disjoint(out.data, n, xhat.data, n, "out overlaps xhat", true) || !args.disjoint(gamma.data, cols, out.data, n, "gamma overlaps out") ||
+      !args.disjoint(beta.data, cols, out.data, n, "beta overlaps out")) {
+    return nullptr;
+  }
+  if (cols == 0) return nullptr;
+  parallelFor(args.instance(), rows, 1, n >= kParallelStreaming, [&](int64_t begin, int64_t end) {
+    DISPATCH(layerNormAffine, xhat.data, gamma.data, beta.data, cols, out.data, begin, end);
+  });
+  return nullptr;
+}
+
 napi_value KernelIsa(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_string_utf8(env, kAvx512 ? "avx512" : "portable", NAPI_AUTO_LENGTH, &result);
@@ -1084,6 +1349,9 @@ void defineKernelFunctions(std::vector<napi_property_descriptor>& properties) {
       {"layerNormBackward", LayerNormBackward},
       {"softmaxForward", SoftmaxForward},
       {"softmaxBackward", SoftmaxBackward},
+      {"biasDropoutForward", BiasDropoutForward},
+      {"biasDropoutBackward", BiasDropoutBackward},
+      {"layerNormAffine", LayerNormAffine},
       {"kernelIsa", KernelIsa},
   };
   for (const auto& [name, callback] : functions) {

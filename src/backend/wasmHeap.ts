@@ -70,3 +70,9 @@ export function releaseView(backend: WasmBackend, view: tf.TensorInfo): void {
 export function disposeIntermediate(backend: WasmBackend, info: tf.TensorInfo): void {
   backend.disposeData(info.dataId);
 }
+
+/** A tensor as a row-major matrix over its last axis: [rows, cols] with cols its last dimension. */
+export function rowsAndCols(info: tf.TensorInfo): [number, number] {
+  const cols = info.shape[info.shape.length - 1]!;
+  return [cols === 0 ? 0 : tf.util.sizeFromShape(info.shape) / cols, cols];
+}

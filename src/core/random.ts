@@ -108,16 +108,19 @@ export function fillNormal(target: Float32Array, std: number, seed: number): Flo
 
 /**
  * Fills `mask` with an inverted-dropout multiplier: 0 with probability `rate`, else
- * 1/(1 − rate), from the stream of `seed`. One pass in JavaScript: the same mask for the same
- * seed everywhere, and cheaper than TF.js's seeded randomUniform plus compare and scale kernels.
+ * 1/(1 − rate), from the stream of `seed`, starting `start` draws into it (mask[i] is draw
+ * start + i). One pass in JavaScript: the same mask for the same seed everywhere, and cheaper
+ * than TF.js's seeded randomUniform plus compare and scale kernels. The native dropout kernels
+ * (native/kernels.cc) draw exactly these values.
  */
-export function fillDropoutMask(mask: Float32Array, rate: number, seed: number): Float32Array {
+export function fillDropoutMask(mask: Float32Array, rate: number, seed: number, start = 0): Float32Array {
   checkProbability('dropout rate', rate);
   const kept = 1 / (1 - rate);
   // A 32-bit draw below this is a drop: P = rate (to 2^-32).
   const dropBelow = rate * 4294967296;
   // RandomStream.nextUint32 inlined on a local state: this loop runs over every activation.
-  let state = toUint32(seed);
+  // Mulberry32's state after n steps is seed + n·0x6d2b79f5, so a stream can start anywhere.
+  let state = (dropoutStreamState(seed) + Math.imul(start % 4294967296, 0x6d2b79f5)) | 0;
   for (let i = 0; i < mask.length; i++) {
     state = (state + 0x6d2b79f5) | 0;
     let t = Math.imul(state ^ (state >>> 15), state | 1);
@@ -125,6 +128,11 @@ export function fillDropoutMask(mask: Float32Array, rate: number, seed: number):
     mask[i] = (t ^ (t >>> 14)) >>> 0 < dropBelow ? 0 : kept;
   }
   return mask;
+}
+
+/** The unsigned 32-bit state a dropout stream of `seed` starts from (what the native kernels take). */
+export function dropoutStreamState(seed: number): number {
+  return toUint32(seed);
 }
 
 export function checkProbability(field: string, value: number): void {

@@ -1,9 +1,13 @@
 /**
  * The activations HF encoders use (`ACT2FN`), forward and backward. The backward takes the
- * activation's input, which the caller saved.
+ * activation's input, which the caller saved. `biasActivationForward/Backward` add a dense
+ * layer's bias first — one fused kernel each way for the exact GELU when the fused kernels are
+ * usable, TF.js ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { biasGelu, biasGeluGrad } from '../backend/kernels/biasGelu.js';
 import { ConfigError } from '../core/errors.js';
+import type { BackwardContext, LayerContext } from './context.js';
 
 export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'tanh';
 export const ACTIVATIONS: readonly Activation[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'tanh'];
@@ -62,5 +66,33 @@ export function activationBackward(dy: tf.Tensor, x: tf.Tensor, kind: Activation
       case 'tanh':
         return tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x))));
     }
+  });
+}
+
+/**
+ * act(x + b) for x [n, cols] and the bias at store index `bias` [cols]; returns the activation
+ * y and its input z = x + b (what the backward needs).
+ */
+export function biasActivationForward(x: tf.Tensor2D, bias: number, kind: Activation, context: LayerContext): { y: tf.Tensor2D; z: tf.Tensor2D } {
+  if (context.fused && kind === 'gelu') {
+    const [y, z] = biasGelu(x, { bias: context.store.view(bias) });
+    return { y: y as tf.Tensor2D, z: z as tf.Tensor2D };
+  }
+  return tf.tidy(() => {
+    const z = tf.add(x, context.store.tensor(bias)) as tf.Tensor2D;
+    return { y: activationForward(z, kind) as tf.Tensor2D, z };
+  });
+}
+
+/** dz = dy · act'(z); adds the bias gradient Σ_rows dz into the gradient store. */
+export function biasActivationBackward(dy: tf.Tensor2D, z: tf.Tensor2D, bias: number, kind: Activation, context: BackwardContext): tf.Tensor2D {
+  if (context.fused && kind === 'gelu') {
+    const { buffer, assign } = context.grads.target(bias);
+    return biasGeluGrad(dy, z, { dbias: buffer, accumulateDbias: !assign }) as tf.Tensor2D;
+  }
+  return tf.tidy(() => {
+    const dz = activationBackward(dy, z, kind) as tf.Tensor2D;
+    context.grads.addTensor(bias, tf.sum(dz, 0));
+    return dz;
   });
 }

@@ -1,6 +1,7 @@
 /**
  * What a layer needs to run: where its parameters are (host store, heap mirrors), whether it
- * trains (dropout), and, for the backward pass, where parameter gradients go.
+ * trains (dropout), which kernels it may use, the matMul precision, and, for the backward pass,
+ * where parameter gradients go.
  *
  * The models built from these layers do not use TF.js's autodiff tape: every layer has a
  * forward that returns its output plus the few tensors its backward needs, and a backward that
@@ -8,15 +9,41 @@
  * gradient store as soon as it is known (docs/design.md §6).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hostWeightsUsable } from '../backend/host.js';
+import { hostBf16Usable, hostWeightsUsable } from '../backend/host.js';
+import { fusedKernelsUsable } from '../backend/hostLayers.js';
+import { ConfigError } from '../core/errors.js';
 import { deriveSeed } from '../core/random.js';
 import type { GradientStore, ParameterStore } from '../train/store.js';
+
+/**
+ * The precision of every matrix product of a model (dense forward, input and weight gradients,
+ * the attention products): 'fp32', or 'bf16' — `torch.autocast('cpu', dtype=torch.bfloat16)`:
+ * both operands rounded to bfloat16, products accumulated and returned in float32. Master
+ * weights, gradient buffers, optimizer state, LayerNorm, softmax, activations, dropout, the loss
+ * and every reduction stay float32 (or float64) either way.
+ */
+export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+export function parsePrecision(value: unknown, field = 'precision'): Precision {
+  if (value === 'fp32' || value === 'bf16') return value;
+  throw new ConfigError(`must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(value)}`, { field });
+}
 
 export interface LayerContext {
   readonly store: ParameterStore;
   readonly training: boolean;
   /** Weights may be read from the host arena directly (host kernels under wasm). */
   readonly hostWeights: boolean;
+  /**
+   * The fused layer kernels may be used (host kernels under wasm, src/backend/hostLayers.ts):
+   * bias + GELU, residual + LayerNorm, scale + mask + softmax, bias + dropout in one pass each.
+   * Otherwise each layer runs the same math as TF.js ops.
+   */
+  readonly fused: boolean;
+  readonly precision: Precision;
+  /** bf16 products may run on the host's `sgemmBf16` (else: operands rounded, then fp32 products). */
+  readonly hostBf16: boolean;
   /** The dropout seed of dropout site `site` of this pass (a pure function of the pass seed). */
   dropoutSeed(site: number): number;
 }
@@ -25,11 +52,24 @@ export interface BackwardContext extends LayerContext {
   readonly grads: GradientStore;
 }
 
-export function layerContext(store: ParameterStore, training: boolean, passSeed: number, options: { hostWeights?: boolean } = {}): LayerContext {
+export interface LayerContextOptions {
+  /** Default: whether the host weight kernels are usable now. */
+  hostWeights?: boolean;
+  /** Default: whether the fused layer kernels are usable now. */
+  fused?: boolean;
+  /** Default 'fp32'. */
+  precision?: Precision;
+}
+
+export function layerContext(store: ParameterStore, training: boolean, passSeed: number, options: LayerContextOptions = {}): LayerContext {
+  const hostWeights = options.hostWeights ?? hostWeightsUsable();
   return {
     store,
     training,
-    hostWeights: options.hostWeights ?? hostWeightsUsable(),
+    hostWeights,
+    fused: options.fused ?? fusedKernelsUsable(),
+    precision: options.precision ?? 'fp32',
+    hostBf16: hostWeights && hostBf16Usable(),
     dropoutSeed: (site) => deriveSeed(passSeed, site),
   };
 }

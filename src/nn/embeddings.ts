@@ -10,16 +10,36 @@ import type { BackwardContext, LayerContext } from './context.js';
 
 /** Rows `ids` of the table at store index `table` ([rows, width]) as a tensor [ids.length, width]. */
 export function embeddingForward(table: number, ids: Int32Array, context: LayerContext): tf.Tensor2D {
-  const { shape, name } = context.store.entries[table]!;
-  const [rows, width] = [shape[0]!, shape[1]!];
-  const values = context.store.view(table);
-  const out = new Float32Array(ids.length * width);
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (!(id >= 0 && id < rows)) throw new DataError(`id ${id} at position ${i} is outside ${name} (${rows} rows)`);
-    out.set(values.subarray(id * width, (id + 1) * width), i * width);
-  }
-  return tf.tensor2d(out, [ids.length, width]);
+  return embeddingSumForward([{ table, ids }], context);
+}
+
+/**
+ * Σ over `lookups` of rows `ids` of each table (all [rows, width], ids of equal length) as one
+ * tensor [ids.length, width]: word + position + token type in one pass and one upload, added in
+ * the order given with float32 rounding after each addition — bit for bit tf.add(tf.add(a, b), c).
+ */
+export function embeddingSumForward(lookups: readonly { table: number; ids: Int32Array }[], context: LayerContext): tf.Tensor2D {
+  const first = lookups[0];
+  if (first === undefined) throw new Error('embeddingSumForward needs a lookup');
+  const width = context.store.entries[first.table]!.shape[1]!;
+  const count = first.ids.length;
+  const out = new Float32Array(count * width);
+  lookups.forEach(({ table, ids }, index) => {
+    const { shape, name } = context.store.entries[table]!;
+    if (shape[1] !== width || ids.length !== count) throw new Error(`embedding ${name} does not match the first lookup's shape`);
+    const rows = shape[0]!;
+    const values = context.store.view(table);
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]!;
+      if (!(id >= 0 && id < rows)) throw new DataError(`id ${id} at position ${i} is outside ${name} (${rows} rows)`);
+      const source = id * width;
+      const target = i * width;
+      if (index === 0) out.set(values.subarray(source, source + width), target);
+      // Float32Array stores round each sum to float32: the same as a float32 addition.
+      else for (let j = 0; j < width; j++) out[target + j]! += values[source + j]!;
+    }
+  });
+  return tf.tensor2d(out, [count, width]);
 }
 
 /** grad[table][ids[i]] += dy[i] for every i. */

@@ -80,7 +80,7 @@ export class Head {
         switch (step.kind) {
           case 'dropout':
             saved.push({});
-            current = dropoutForward(current, { rate: step.rate, training: context.training, seed: context.dropoutSeed(HEAD_SITE + index) });
+            current = dropoutForward(current, { rate: step.rate, training: context.training, seed: context.dropoutSeed(HEAD_SITE + index) }, context);
             break;
           case 'dense':
             // A clone shares the data; the head owns it (the encoder keeps its own handle on x).
@@ -112,7 +112,7 @@ export class Head {
         const stepSaved = saved.steps[index]!;
         switch (step.kind) {
           case 'dropout':
-            gradient = dropoutBackward(gradient, { rate: step.rate, training: context.training, seed: context.dropoutSeed(HEAD_SITE + index) });
+            gradient = dropoutBackward(gradient, { rate: step.rate, training: context.training, seed: context.dropoutSeed(HEAD_SITE + index) }, context);
             break;
           case 'dense':
             gradient = denseBackward(gradient, stepSaved.input!, step.params, context)!;

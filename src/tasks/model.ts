@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../core/errors.js';
 import { deriveSeed, fillNormal } from '../core/random.js';
-import { backwardContext, layerContext, tidy, type LayerContext } from '../nn/context.js';
+import { backwardContext, layerContext, parsePrecision, tidy, type LayerContext, type Precision } from '../nn/context.js';
 import { crossEntropySum, IGNORE_INDEX, softmaxRows } from '../nn/loss.js';
 import type { EncoderConfig } from '../models/config.js';
 import { disposeSaved, Encoder, encoderSpecs, type EncoderInput, type ModelParamSpec } from '../models/encoder.js';
@@ -38,6 +38,8 @@ export interface ModelOptions {
   values?: ReadonlyMap<string, Float32Array>;
   /** Where the host store lives (shared memory, or an existing buffer from another thread). */
   arena?: ArenaOptions;
+  /** Precision of every matrix product (default 'fp32'; see nn/context.ts `Precision`). Settable later as `model.precision`. */
+  precision?: Precision;
 }
 
 /** Every parameter of a family × task model, in HF's order: encoder, then head. */
@@ -74,6 +76,7 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
   readonly family: ModelFamily;
   readonly task: TaskName;
   readonly labels: readonly string[];
+  private matMulPrecision: Precision;
 
   protected constructor(definition: ModelDefinition, options: ModelOptions) {
     const { family, config, task, labels } = definition;
@@ -82,6 +85,7 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
     this.task = task;
     this.labels = [...labels];
     this.specs = modelSpecs(definition);
+    this.matMulPrecision = parsePrecision(options.precision ?? 'fp32');
     const seed = options.seed ?? 0;
     if (!Number.isSafeInteger(seed)) throw new ConfigError(`must be an integer, got ${seed}`, { field: 'seed' });
     const bySpec = new Map(this.specs.map((spec) => [spec.name, spec]));
@@ -126,8 +130,21 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
     this.parameters.dispose();
   }
 
+  /**
+   * 'fp32', or 'bf16' autocast for every matrix product of the forward and backward passes
+   * (training, evaluation and prediction alike); parameters, gradients and optimizer state stay
+   * float32. Takes effect from the next pass.
+   */
+  get precision(): Precision {
+    return this.matMulPrecision;
+  }
+
+  set precision(value: Precision) {
+    this.matMulPrecision = parsePrecision(value);
+  }
+
   protected context(training: boolean, seed: number): LayerContext {
-    return layerContext(this.parameters, training, seed);
+    return layerContext(this.parameters, training, seed, { precision: this.matMulPrecision });
   }
 
   /**

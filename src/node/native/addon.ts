@@ -149,6 +149,38 @@ export interface NativeAddon {
   ): void;
   /** dx = y·(dy − Σ dy·y)·scale. */
   softmaxBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, dx: Float32Array): void;
+  /**
+   * y = (x + bias)·mask with the mask of `fillDropoutMask(·, rate, seed)` (src/core/random.ts),
+   * drawn in the kernel and never stored: row r uses the mask's row
+   * ⌊r / groupRows⌋·groupRowStride + r mod groupRows (groupRows = rows: the mask as is). bias
+   * [cols] or null; rate 0: y = x + bias. seed: the stream's unsigned 32-bit state.
+   */
+  biasDropoutForward(
+    x: Float32Array,
+    bias: Float32Array | null,
+    rows: number,
+    cols: number,
+    rate: number,
+    seed: number,
+    groupRows: number,
+    groupRowStride: number,
+    y: Float32Array,
+  ): void;
+  /** dx = dy·mask (null: not written); dbias (+)= Σ_rows dy·mask (null: skipped); mask as `biasDropoutForward`. */
+  biasDropoutBackward(
+    dy: Float32Array,
+    rows: number,
+    cols: number,
+    rate: number,
+    seed: number,
+    groupRows: number,
+    groupRowStride: number,
+    dx: Float32Array | null,
+    dbias: Float32Array | null,
+    accumulateDbias?: boolean,
+  ): void;
+  /** out = x̂·γ + β per row: bit for bit `layerNormForward`'s out from the x̂ it saved. */
+  layerNormAffine(xhat: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, out: Float32Array): void;
 }
 
 /** Relative to dist/src/node/native/addon.js: node-gyp builds into <package root>/build/Release. */
