@@ -3,18 +3,20 @@ import { MicrobatchError } from '../core/errors.js';
 import { isOutOfMemory } from '../node/memory.js';
 import { describeError } from './errors.js';
 import { evalCommand } from './eval.js';
+import { fillMaskCommand } from './fill-mask.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
+import { pretrainCommand } from './pretrain.js';
 import { reportCommand } from './report.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command('microbatch')
-    .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
+    .description('Exact gradient accumulation for TensorFlow.js: fine-tune and pretrain BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), predictCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
+  for (const command of [trainCommand(), pretrainCommand(), evalCommand(), predictCommand(), fillMaskCommand(), planCommand(), tokenizeCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;
