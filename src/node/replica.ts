@@ -8,7 +8,8 @@
  * thread uses (`accumulateWindow`), so the sum over workers equals the single-thread gradient
  * up to float32 rounding.
  */
-import { buildModel, readConfig } from '../app/checkpoint.js';
+import { buildModel, readConfig, type BuildModelOptions } from '../app/checkpoint.js';
+import { maskFunction, type MaskingSpec } from '../app/pretraining.js';
 import type { TaskName } from '../models/index.js';
 import { accumulateWindow } from '../train/accumulator.js';
 import { GradientStore } from '../train/store.js';
@@ -72,10 +73,18 @@ export interface ModelSpec {
   task: TaskName;
   labels: string[];
   dropout?: number;
+  /** Masked LM: the run's masking, so that a worker masks every sample exactly as the main thread. */
+  masking?: MaskingSpec;
 }
 
 /** The replica factory of the task models (`ReplicaFactory.exportName`). */
 export function taskModelReplica(spec: ModelSpec, shared: { parameters: SharedArrayBuffer }): TrainableModel<unknown> {
   const { family, config } = readConfig(spec.configJson, spec.configFile, spec.dropout);
-  return buildModel(family, config, { task: spec.task, labels: spec.labels, arena: { buffer: shared.parameters }, source: spec.configFile }).model;
+  return buildModel(family, config, {
+    task: spec.task,
+    labels: spec.labels,
+    arena: { buffer: shared.parameters },
+    ...(spec.masking !== undefined ? { mask: maskFunction(spec.masking) as BuildModelOptions['mask'] } : {}),
+    source: spec.configFile,
+  }).model;
 }

@@ -99,3 +99,28 @@ export function maxWeightDifference(dirA: string, dirB: string, floor = 1e-6): n
   for (const [name, values] of a) worst = Math.max(worst, maxRelativeDifference(values, b.get(name)!, floor));
   return worst;
 }
+
+/**
+ * How far two trained checkpoints are apart, relative to how far training moved the weights:
+ * max |a − b| over all tensors, divided by max |a − initial| over the tensors the initial
+ * checkpoint has (a freshly initialised head is not in it). Float32 rounding gives about 1e-6;
+ * a different normalisation of any window gives order 1.
+ */
+export function differenceRelativeToUpdate(initialDir: string, dirA: string, dirB: string): { ratio: number; update: number } {
+  const initial = readWeights(initialDir);
+  const a = readWeights(dirA);
+  const b = readWeights(dirB);
+  if ([...a.keys()].sort().join() !== [...b.keys()].sort().join()) throw new Error(`${dirA} and ${dirB} hold different tensors`);
+  let difference = 0;
+  let update = 0;
+  for (const [name, values] of a) {
+    const other = b.get(name)!;
+    // A bare base checkpoint names its tensors without the family prefix (`embeddings.…`, not `bert.embeddings.…`).
+    const start = initial.get(name) ?? initial.get(name.replace(/^[^.]+\./, ''));
+    for (let i = 0; i < values.length; i++) {
+      difference = Math.max(difference, Math.abs(values[i]! - other[i]!));
+      if (start !== undefined) update = Math.max(update, Math.abs(values[i]! - start[i]!));
+    }
+  }
+  return { ratio: difference / update, update };
+}

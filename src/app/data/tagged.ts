@@ -137,6 +137,28 @@ export function parseConll(content: string, options: ConllOptions = {}): TaggedS
   return sentences;
 }
 
+/**
+ * The sentences of a CoNLL file without their tags, for prediction: the word is the first column
+ * of each line (further columns, tags included, are ignored); blank lines and `-DOCSTART-` as in
+ * `parseConll`.
+ */
+export function parseConllWords(content: string, options: { file?: string } = {}): { line: number; words: string[] }[] {
+  const sentences: { line: number; words: string[] }[] = [];
+  let current: { line: number; words: string[] } | undefined;
+  splitLines(content).forEach((text, index) => {
+    const word = text.trim().split(/\s+/)[0]!;
+    if (word === '' || word === '-DOCSTART-') {
+      if (current !== undefined) sentences.push(current);
+      current = undefined;
+      return;
+    }
+    (current ??= { line: index + 1, words: [] }).words.push(word);
+  });
+  if (current !== undefined) sentences.push(current);
+  if (sentences.length === 0) throw new DataError('no sentences (only blank or -DOCSTART- lines)', location(options.file));
+  return sentences;
+}
+
 /** Parses JSON lines of `{tokens, tags}`; see the module comment. */
 export function parseTaggedJsonl(content: string, options: TaggedJsonlOptions = {}): TaggedSentence[] {
   const file = options.file;

@@ -7,4 +7,4 @@ export { renderReport } from './render.js';
 export { createRunCharts, RUN_CHARTS_CSS, type RunCharts, type RunChartsOptions } from './charts.js';
 export { parseMetrics, parseSummary, validateMetricsLine, validateRunRecord, validateSummary, METRICS_FILE, SUMMARY_FILE } from './validate.js';
 export { accountsFor, ledgerRows, ledgerVerdict, meanLoss, type LedgerRow, type Verdict, type WindowStatus } from './ledger.js';
-export type { EntityMetrics, EpochRecord, EvalRecord, MetricsLine, ReportAssets, RunRecord, RunSummary, Scores } from './types.js';
+export type { EntityMetrics, EpochRecord, EvalRecord, MaskedLmEvalRecord, MetricsLine, ReportAssets, RunRecord, RunSummary, Scores } from './types.js';

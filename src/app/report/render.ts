@@ -30,7 +30,7 @@ import {
 import { html, type Html } from './html.js';
 import { accountsFor, ledgerRows, ledgerVerdict, type LedgerRow, type Verdict } from './ledger.js';
 import { REPORT_CSS } from './styles.js';
-import type { EvalRecord, MetricsLine, ReportAssets, RunRecord, RunSummary, Scores } from './types.js';
+import type { EvalRecord, MaskedLmEvalRecord, MetricsLine, ReportAssets, RunRecord, RunSummary, Scores } from './types.js';
 import { validateRunRecord } from './validate.js';
 
 type Level = 'ok' | 'warn' | 'error' | 'none';
@@ -234,6 +234,8 @@ function masthead(view: View): Html {
     ),
     tile('Final loss', formatLoss(lastLoss), firstLoss !== null && epochsDone > 1 ? `epoch 1: ${formatLoss(firstLoss)}` : 'last finished epoch'),
   ];
+  const maskedLm = summary?.masked_lm_eval;
+  if (maskedLm !== undefined) tiles.push(tile('Perplexity', formatPerplexity(maskedLm.perplexity), `masked-LM loss ${formatLoss(maskedLm.loss)}`));
   if (evaluation !== undefined) {
     tiles.push(tile('Accuracy', formatPercent(evaluation.accuracy), `${formatCount(evaluation.correct)} / ${formatCount(evaluation.samples)} correct`));
     tiles.push(tile('Macro-F1', formatScore(evaluation.macro_f1), evaluation.entities ? `entity micro-F1 ${formatScore(evaluation.entities.micro.f1)}` : 'mean of per-label F1'));
@@ -456,8 +458,26 @@ function confusionTable(matrix: number[][], labels: readonly string[]): Html {
 <p class="confusion-note">Cells: count and share of the true label's samples; blue = correct, red = confused.</p>`;
 }
 
+function formatPerplexity(value: number | null): string {
+  return value === null ? '—' : value.toFixed(value < 100 ? 2 : 1);
+}
+
+/** A masked-LM run's evaluation: loss and perplexity over the masked tokens of fixed masks. */
+function maskedLmSection(evaluation: MaskedLmEvalRecord): Html {
+  const tiles = [
+    tile('Perplexity', formatPerplexity(evaluation.perplexity), 'exp of the loss'),
+    tile('Masked-LM loss', formatLoss(evaluation.loss), 'mean over every masked token'),
+    tile('Masked tokens', formatCount(evaluation.masked_tokens), 'fixed masks: the same in every epoch and run with this seed'),
+  ];
+  return html`<section class="card" id="evaluation">
+<header><h2>Evaluation</h2><p>${evaluation.file !== undefined ? html`on <code title="${evaluation.file}">${baseName(evaluation.file)}</code> · ` : ''}${plural(evaluation.samples, 'sample')}</p></header>
+<div class="tiles eval">${tiles}</div>
+</section>`;
+}
+
 function evaluationSection(view: View): Html {
   const evaluation: EvalRecord | undefined = view.summary?.eval;
+  if (view.summary?.masked_lm_eval !== undefined) return maskedLmSection(view.summary.masked_lm_eval);
   if (evaluation === undefined) {
     const why = view.summary === undefined || view.summary.stopped_early ? 'the run stopped before its evaluation' : 'the run had no --eval file';
     return html`<section class="card" id="evaluation"><header><h2>Evaluation</h2></header><p class="empty">No evaluation: ${why}.</p></section>`;

@@ -57,6 +57,16 @@ export interface EvalRecord {
   entities?: EntityMetrics;
 }
 
+/** summary.json's `eval` of a masked-LM run (pretraining): fixed evaluation masks, token-exact mean. */
+export interface MaskedLmEvalRecord {
+  /** Mean cross-entropy over all masked tokens (null: no token was masked). */
+  loss: number | null;
+  perplexity: number | null;
+  masked_tokens: number;
+  samples: number;
+  file?: string;
+}
+
 /** summary.json (`FinetuneSummary` of src/train/finetune.ts, plus what the integrator adds). */
 export interface RunSummary {
   /** Training samples (N). */
@@ -69,6 +79,8 @@ export interface RunSummary {
   backend_detail?: string;
   workers?: number;
   eval?: EvalRecord;
+  /** A masked-LM run's `eval` (summary.json keeps it under `eval`; it has no accuracy). */
+  masked_lm_eval?: MaskedLmEvalRecord;
   train_seconds?: number;
   stopped_early?: boolean;
   /** e.g. "sequence-classification", "token-classification". */

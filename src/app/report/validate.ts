@@ -5,7 +5,7 @@
  * (`epochs[1].windows[3]`). Unknown fields are ignored, so newer runs still make reports.
  */
 import { DataError } from '../../core/errors.js';
-import type { EntityMetrics, EpochRecord, EvalRecord, MetricsLine, RunRecord, RunSummary, Scores } from './types.js';
+import type { EntityMetrics, EpochRecord, EvalRecord, MaskedLmEvalRecord, MetricsLine, RunRecord, RunSummary, Scores } from './types.js';
 
 export const SUMMARY_FILE = 'summary.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -211,6 +211,20 @@ function validateEval(value: unknown, where: Where, summaryLabels: string[] | un
   return result;
 }
 
+/** A masked-LM run's `eval`: told apart from a classifier's by its perplexity. */
+function validateMaskedLmEval(value: unknown, where: Where): MaskedLmEvalRecord {
+  const fields = Fields.of(value, where, 'eval');
+  const result: MaskedLmEvalRecord = {
+    loss: fields.numberOrNull('loss'),
+    perplexity: fields.numberOrNull('perplexity'),
+    masked_tokens: fields.count('masked_tokens'),
+    samples: fields.count('samples'),
+  };
+  const file = fields.optionalString('file');
+  if (file !== undefined) result.file = file;
+  return result;
+}
+
 /** Checks a parsed summary.json; returns a copy with the known fields only (and `settings` as is). */
 export function validateSummary(value: unknown, file = SUMMARY_FILE): RunSummary {
   const where = { file };
@@ -232,7 +246,11 @@ export function validateSummary(value: unknown, file = SUMMARY_FILE): RunSummary
     settings: fields.optionalObject('settings'),
   };
   for (const [key, entry] of Object.entries(optional)) if (entry !== undefined) (summary as unknown as JsonObject)[key] = entry;
-  if (fields.record.eval !== undefined && fields.record.eval !== null) summary.eval = validateEval(fields.record.eval, where, summary.labels);
+  // summary.json keeps a masked-LM run's evaluation under `eval`; a RunSummary (validated again by renderReport) under `masked_lm_eval`.
+  const evaluation = fields.record.eval;
+  const maskedLm = fields.record.masked_lm_eval ?? (isObject(evaluation) && evaluation.perplexity !== undefined ? evaluation : undefined);
+  if (maskedLm !== undefined) summary.masked_lm_eval = validateMaskedLmEval(maskedLm, where);
+  else if (evaluation !== undefined && evaluation !== null) summary.eval = validateEval(evaluation, where, summary.labels);
   return summary;
 }
 
