@@ -67,6 +67,7 @@ export function addRunOptions(command: Command, metrics: readonly MetricName[]):
     .option('--seed <n>', 'seed of the shuffles, dropout masks, new weights (and masked-LM masks)', nonNegativeInteger, 0)
     .option('--no-shuffle', 'keep the file order in every epoch')
     .option('--dropout <p>', 'override every dropout probability of the config', probability)
+    .addOption(choiceOption('--precision <name>', 'matrix products: fp32, or bf16 autocast as torch.autocast(\'cpu\', dtype=torch.bfloat16) (bf16 operands, fp32 accumulation; weights, gradients and optimizer state stay fp32)', ['fp32', 'bf16'], 'fp32'))
     .option('--workers <n>', 'compute threads: the main thread and n−1 workers sharing one copy of the parameters', positiveInteger, defaultWorkers())
     .addOption(choiceOption('--backend <name>', 'TF.js backend: auto picks node (if installed), else wasm, else cpu', BACKEND_CHOICES, 'auto'))
     .option('--save-every <n>', 'write a resumable checkpoint to <out>/checkpoint every n optimizer steps (epoch ends always)', nonNegativeInteger, 0)

@@ -23,6 +23,7 @@ import type { TaskName } from '../models/index.js';
 import type { OptimizerState } from '../optim/index.js';
 import type { EpochSummary } from '../plan/index.js';
 import type { TaskModel } from '../tasks/model.js';
+import type { Precision } from '../nn/context.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { chooseMicroBatch, formatBytes } from '../train/autobatch.js';
 import type { StepEvent } from '../train/fit.js';
@@ -45,6 +46,11 @@ export interface FinetuneSettings extends Omit<TrainingSettings, 'microBatch'>, 
   microBatch: number | 'auto';
   memoryBudget?: number;
   dropout?: number;
+  /**
+   * Precision of every matrix product (nn/context.ts `Precision`): 'fp32' (default) or 'bf16' —
+   * torch.autocast('cpu', dtype=torch.bfloat16); weights, gradients and optimizer state stay fp32.
+   */
+  precision?: Precision;
   /** Re-initialise the top N encoder layers before training (few-sample stability, Zhang et al. 2021). */
   reinitLayers: number;
   workers: number;
@@ -283,6 +289,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     source: weights?.file ?? files.configFile,
   });
   const model = built.model as TaskModel<never>;
+  model.precision = settings.precision ?? 'fp32';
   hooks.log(`data: ${prepared.describe}`);
   if (prepared.labelChoice.notice !== undefined) hooks.log(`model: ${prepared.labelChoice.notice}`);
   if (weights === undefined) hooks.log(`model: ${modelDir} has no model.safetensors: initialised a new ${family.modelType} from config.json (seed ${settings.seed})`);
@@ -301,6 +308,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     task: settings.task,
     labels,
     ...(settings.dropout !== undefined ? { dropout: settings.dropout } : {}),
+    ...(settings.precision !== undefined ? { precision: settings.precision } : {}),
     ...(prepared.masking !== undefined ? { masking: prepared.masking } : {}),
   };
   // The window's gradient buffers: probing the micro-batch size uses them too.
@@ -323,6 +331,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       `train: ${prepared.train.length} samples, micro-batch ${microBatch}, batch ${settings.batch}, ${settings.epochs} epochs, ` +
         `remainder ${settings.remainder}, ${settings.optimizer} lr ${settings.lr} (${settings.schedule}, warmup ${warmupStepsFor(settings, prepared.train.length)}), ` +
         `clip ${settings.clipNorm || 'off'}, workers ${settings.workers}` +
+        (model.precision === 'bf16' ? ', precision bf16 (autocast)' : '') +
         (settings.earlyStopping !== undefined ? `, early stopping on ${settings.earlyStopping.metric} (patience ${settings.earlyStopping.patience ?? 'none'})` : ''),
     );
 

@@ -11,6 +11,7 @@
 import { buildModel, readConfig, type BuildModelOptions } from '../app/checkpoint.js';
 import { maskFunction, type MaskingSpec } from '../app/pretraining.js';
 import type { TaskName } from '../models/index.js';
+import type { Precision } from '../nn/context.js';
 import { accumulateWindow } from '../train/accumulator.js';
 import { GradientStore } from '../train/store.js';
 import type { TrainableModel } from '../train/types.js';
@@ -73,6 +74,8 @@ export interface ModelSpec {
   task: TaskName;
   labels: string[];
   dropout?: number;
+  /** The run's matMul precision (default fp32). */
+  precision?: Precision;
   /** Masked LM: the run's masking, so that a worker masks every sample exactly as the main thread. */
   masking?: MaskingSpec;
 }
@@ -80,11 +83,13 @@ export interface ModelSpec {
 /** The replica factory of the task models (`ReplicaFactory.exportName`). */
 export function taskModelReplica(spec: ModelSpec, shared: { parameters: SharedArrayBuffer }): TrainableModel<unknown> {
   const { family, config } = readConfig(spec.configJson, spec.configFile, spec.dropout);
-  return buildModel(family, config, {
+  const { model } = buildModel(family, config, {
     task: spec.task,
     labels: spec.labels,
     arena: { buffer: shared.parameters },
     ...(spec.masking !== undefined ? { mask: maskFunction(spec.masking) as BuildModelOptions['mask'] } : {}),
     source: spec.configFile,
-  }).model;
+  });
+  model.precision = spec.precision ?? 'fp32';
+  return model;
 }

@@ -192,12 +192,22 @@ export interface NativeAddonStatus {
   reason?: string;
 }
 
+/** Every function the TypeScript side calls. */
+const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
+  'isa', 'bf16Isa', 'sgemm', 'sgemmBf16', 'roundToBf16', 'biasGeluForward', 'biasGeluBackward', 'layerNormForward', 'layerNormBackward', 'layerNormAffine',
+  'softmaxForward', 'softmaxBackward', 'biasDropoutForward', 'biasDropoutBackward', 'adamwStep', 'sgdStep', 'sumSquares', 'allFinite', 'scale', 'axpy', 'copy',
+  'getThreads', 'setThreads', 'kernelIsa', 'setBf16Emulation',
+];
+
 let loaded: { addon?: NativeAddon; error?: string } | undefined;
 
 function load(): { addon?: NativeAddon; error?: string } {
   if (loaded === undefined) {
     try {
-      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeAddon };
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as Record<string, unknown>;
+      const missing = ADDON_FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
+      // An addon built from older sources (a checkout updated without rebuilding) lacks kernels.
+      loaded = missing.length === 0 ? { addon: addon as unknown as NativeAddon } : { error: `built from older sources (no ${missing.join(', ')}): rebuild with \`node scripts/build-native.mjs\`` };
     } catch (error) {
       const code = (error as { code?: string }).code;
       loaded = { error: code === 'MODULE_NOT_FOUND' ? 'not built (run `node scripts/build-native.mjs`)' : `failed to load: ${(error as Error).message}` };
