@@ -9,12 +9,16 @@ only: the product and its tests never depend on PyTorch.
 
 usage: python3 bench/pytorch_bert_mini.py --config CONFIG.json --data IDS.json
        [--micro-batch 8] [--batch 32] [--epochs 1] [--threads 2] [--lr 5e-5]
+       [--no-shuffle] [--bf16]
+--bf16: the forward and the loss under torch.autocast('cpu', dtype=torch.bfloat16), as the
+HF Trainer's --bf16 does on CPU (fp32 master weights, optimizer state and gradients).
 IDS.json: {"examples": [{"ids": [...], "label": 0}, ...], "num_labels": 2}
 Prints one JSON line with the timings.
 """
 import argparse
 import json
 import math
+import resource
 import time
 
 START = time.time()
@@ -79,6 +83,8 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--no-shuffle", action="store_true")
+    p.add_argument("--bf16", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -98,7 +104,7 @@ def main():
     step_times = []
     for epoch in range(a.epochs):
         g = torch.Generator().manual_seed(epoch)
-        order = torch.randperm(n, generator=g).tolist()
+        order = list(range(n)) if a.no_shuffle else torch.randperm(n, generator=g).tolist()
         for w in range(windows_per_epoch):
             t0 = time.time()
             window = order[w * a.batch:(w + 1) * a.batch]
@@ -111,7 +117,8 @@ def main():
                     ids[r, :len(e["ids"])] = torch.tensor(e["ids"])
                     att[r, :len(e["ids"])] = 1
                 labels = torch.tensor([e["label"] for e in micro])
-                loss = F.cross_entropy(model(ids, att), labels, reduction="sum") / len(window)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+                    loss = F.cross_entropy(model(ids, att), labels, reduction="sum") / len(window)
                 loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -122,6 +129,8 @@ def main():
     print(json.dumps({
         "framework": f"pytorch {torch.__version__}",
         "threads": a.threads,
+        "precision": "bf16 autocast" if a.bf16 else "fp32",
+        "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "samples": n * a.epochs,
         "steps": len(step_times),
         "train_seconds": end - train_start,

@@ -10,7 +10,11 @@
  *   5. The kernel table (bench/kernels.ts).
  *
  * Every measurement runs in its own child process, so one run's heap does not colour the next.
- * Flags: --quick (fewer repetitions), --only=epoch,overhead,memory,demo,kernels.
+ *   6. Both sizes in one run (BERT-mini and bert-base): microbatch fp32 and bf16 autocast, with
+ *      the default worker count and one worker, vs PyTorch fp32 and bf16 autocast: whole
+ *      process, training time and peak RSS.
+ *
+ * Flags: --quick (fewer repetitions), --only=epoch,overhead,memory,demo,kernels,sizes.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
@@ -33,13 +37,18 @@ const trainData = path.join(root, 'data', 'spam', 'train.jsonl');
 
 /** BERT-mini (google/bert_uncased_L-4_H-256_A-4 shape) over the bundled default vocabulary. */
 function bertMiniDir(): string {
-  const dir = path.join(work, 'bert-mini');
+  return bertDir('mini');
+}
+
+/** A BERT of `shape` (BERT-mini, or bert-base: 12 layers, hidden 768) over the bundled default vocabulary, fresh weights. */
+function bertDir(shape: 'mini' | 'base'): string {
+  const dir = path.join(work, `bert-${shape}`);
   mkdirSync(dir, { recursive: true });
   const vocab = path.join(root, 'data', 'default-model', 'vocab.txt');
   const vocabSize = readFileSync(vocab, 'utf8').split('\n').filter((line) => line !== '').length;
   writeFileSync(
     path.join(dir, 'config.json'),
-    JSON.stringify({ model_type: 'bert', architectures: ['BertForSequenceClassification'], vocab_size: vocabSize, ...BERT_SHAPES.mini }),
+    JSON.stringify({ model_type: 'bert', architectures: ['BertForSequenceClassification'], vocab_size: vocabSize, ...BERT_SHAPES[shape] }),
   );
   for (const file of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
     copyFileSync(path.join(root, 'data', 'default-model', file), path.join(dir, file));
@@ -85,21 +94,22 @@ function torchAvailable(): boolean {
 }
 
 /** Tokenises the training data exactly as `train` does, for the PyTorch reference. */
-async function pretokenize(modelDir: string, maxLength: number): Promise<string> {
+async function pretokenize(modelDir: string, maxLength: number, dataFile = trainData): Promise<string> {
   const { loadTokenizer } = await import('../src/tokenizers/index.js');
   const { readTokenizerFiles } = await import('../src/node/checkpoint.js');
   const { buildLabelMap, encodeRows } = await import('../src/app/data/index.js');
   const { readLabelledFile } = await import('../src/node/files.js');
   const tokenizer = loadTokenizer(await readTokenizerFiles(modelDir), 'bert', modelDir);
-  const data = await readLabelledFile(trainData);
+  const data = await readLabelledFile(dataFile);
   const { labels, label2id } = buildLabelMap(data);
   const examples = encodeRows(data, tokenizer, { maxLength, label2id }).map(({ ids, label }) => ({ ids, label }));
-  const file = path.join(work, 'train-ids.json');
+  const file = path.join(work, `train-ids-${path.basename(dataFile)}-${path.basename(modelDir)}.json`);
   writeFileSync(file, JSON.stringify({ examples, num_labels: labels.length }));
   return file;
 }
 
 interface TorchResult {
+  max_rss_bytes?: number;
   train_seconds: number;
   process_seconds: number;
   samples_per_second: number;
@@ -116,12 +126,12 @@ const TORCH_CONFIGS: { name: string; threads: number; env: Record<string, string
   { name: 'PyTorch, torch 2 threads, OpenBLAS 1 thread', threads: 2, env: { OPENBLAS_NUM_THREADS: '1' } },
 ];
 
-function runTorch(modelDir: string, idsFile: string, threads: number, env: Record<string, string>, count = repeats): TorchResult & { wallSeconds: number } {
+function runTorch(modelDir: string, idsFile: string, threads: number, env: Record<string, string>, count = repeats, extra: string[] = []): TorchResult & { wallSeconds: number } {
   const runs = Array.from({ length: count }, () => {
     const started = performance.now();
     const child = spawnSync(
       '/usr/bin/python3',
-      [path.join(root, 'bench', 'pytorch_bert_mini.py'), '--config', path.join(modelDir, 'config.json'), '--data', idsFile, '--threads', String(threads)],
+      [path.join(root, 'bench', 'pytorch_bert_mini.py'), '--config', path.join(modelDir, 'config.json'), '--data', idsFile, '--threads', String(threads), ...extra],
       { encoding: 'utf8', env: { ...process.env, ...env } },
     );
     if (child.status !== 0) throw new Error(`pytorch reference failed:\n${child.stderr}`);
@@ -210,10 +220,63 @@ async function main(): Promise<void> {
     console.log(`Whole process ${fmt(demo.wallSeconds, 1)} s, training ${fmt(demo.summary.train_seconds, 1)} s, eval accuracy ${fmt(demo.summary.eval?.accuracy ?? Number.NaN, 4)} (goal: under 2 minutes, accuracy ≥ 0.75).\n`);
   }
 
+  if (wanted('sizes')) await sizes();
+
   if (wanted('kernels')) {
     const child = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'kernels.js'), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8' });
     if (child.status !== 0) throw new Error(`kernel benchmark failed:\n${child.stderr}`);
     console.log(child.stdout);
+  }
+}
+
+/**
+ * Issue 12's comparison in one run. The jobs: BERT-mini over the 110 bundled samples (micro-batch
+ * 8, batch 32) and bert-base over the first 32 of them (micro-batch 8, batch 16) — the job of the
+ * issue's table: ~118 tokens per sample, AdamW, one epoch, no shuffle. PyTorch runs the same job
+ * (bench/pytorch_bert_mini.py) with 2 torch threads and OpenBLAS pinned to 1 thread (fp32; the
+ * issue's reference) and in bf16 autocast.
+ */
+async function sizes(): Promise<void> {
+  const cores = cpus().length;
+  const first32 = path.join(work, 'train32.jsonl');
+  writeFileSync(first32, readFileSync(trainData, 'utf8').split('\n').filter((line) => line.trim() !== '').slice(0, 32).join('\n') + '\n');
+  const jobs = [
+    { shape: 'mini' as const, data: trainData, samples: 110, batch: 32, title: 'BERT-mini (4 layers, hidden 256), 110 samples, micro-batch 8, batch 32' },
+    { shape: 'base' as const, data: first32, samples: 32, batch: 16, title: 'bert-base size (12 layers, hidden 768, 4000-piece vocabulary: 89 M parameters), 32 samples, micro-batch 8, batch 16' },
+  ];
+  console.log('## Both sizes, fp32 and bf16, against PyTorch (one run of `npm run bench -- --only=sizes`)\n');
+  console.log('One epoch, AdamW, clip 1.0, max length 128 (≈ 118 tokens per sample), no shuffle, dropout 0.1, fresh weights. Whole process = wall time of the command, start to exit.\n');
+  for (const job of jobs) {
+    const model = bertDir(job.shape);
+    const args = ['--data', job.data, '--model', model, '--epochs', '1', '--micro-batch', '8', '--batch', String(job.batch), '--max-length', '128', '--no-shuffle', '--backend', 'wasm'];
+    const runs: { name: string; wall: number; train: number; rss: number; detail: string }[] = [];
+    const ours = (name: string, extra: string[]) => {
+      const run = medianRun([...args, ...extra]);
+      runs.push({ name, wall: run.wallSeconds, train: run.summary.train_seconds, rss: run.maxRssBytes, detail: `${run.summary.backend_detail}, ${(run.summary as { workers?: number }).workers ?? '?'} worker(s)` });
+    };
+    ours('microbatch fp32, default settings', []);
+    ours('microbatch fp32, --workers 1', ['--workers', '1']);
+    ours(`microbatch fp32, --workers ${cores}`, ['--workers', String(cores)]);
+    ours('microbatch bf16, default settings', ['--precision', 'bf16']);
+    ours('microbatch bf16, --workers 1', ['--precision', 'bf16', '--workers', '1']);
+    if (torchAvailable()) {
+      const ids = await pretokenize(model, 128, job.data);
+      const torch = (name: string, extra: string[]) => {
+        const run = runTorch(model, ids, 2, { OPENBLAS_NUM_THREADS: '1' }, repeats, ['--micro-batch', '8', '--batch', String(job.batch), '--no-shuffle', ...extra]);
+        runs.push({ name, wall: run.wallSeconds, train: run.train_seconds, rss: run.max_rss_bytes ?? Number.NaN, detail: '' });
+      };
+      torch('PyTorch fp32, 2 threads', []);
+      torch('PyTorch bf16 autocast, 2 threads', ['--bf16']);
+    }
+    const reference = (precision: string) => runs.find((run) => run.name === `PyTorch ${precision === 'fp32' ? 'fp32' : 'bf16 autocast'}, 2 threads`);
+    console.log(`### ${job.title}\n`);
+    console.log('| run | whole process s | training s | samples/s | peak RSS MiB | vs PyTorch (same precision, whole process) |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const run of runs) {
+      const against = reference(run.name.includes('bf16') ? 'bf16' : 'fp32');
+      console.log(`| ${run.name} | ${fmt(run.wall)} | ${fmt(run.train)} | ${fmt(job.samples / run.train, 1)} | ${mib(run.rss)} | ${against !== undefined ? `${fmt(run.wall / against.wall)}×` : 'n/a'} |`);
+    }
+    console.log(`\nBackends: ${[...new Set(runs.filter((run) => run.detail !== '').map((run) => `${run.name}: \`${run.detail}\``))].join('; ')}.\n`);
   }
 }
 
