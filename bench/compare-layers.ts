@@ -98,7 +98,7 @@ export async function compareLayers(shape: BertShape, rounds: number, configs: r
     model.precision = config.precision;
   };
   const step = (): void => {
-    model.accumulateGradients(samples!, grads, { factor: 1 / 32, training: true, dropoutSeed: seed++, epoch: 0 });
+    model.accumulateGradients(samples!, grads, { factor: 1 / 32, training: true, dropoutSeeds: samples!.map(() => seed++), epoch: 0 });
   };
   try {
     const times = configs.map(() => [] as number[]);

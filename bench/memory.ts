@@ -45,7 +45,7 @@ async function measure(shape: BertShape, vocab: number, tokens: number, microBat
   const grads = new GradientStore(model.parameters.layout);
   const optimizer = createOptimizer({ kind: 'adamw', weightDecay: 0.01 });
   const samples = syntheticMicroBatches({ microBatch, minLength: tokens, maxLength: tokens, vocab }, 1)[0]!;
-  const pass = () => model.accumulateGradients(samples, grads, { factor: 1 / microBatch, training: true, dropoutSeed: 1, epoch: 0 });
+  const pass = () => model.accumulateGradients(samples, grads, { factor: 1 / microBatch, training: true, dropoutSeeds: samples.map((_, i) => i), epoch: 0 });
   pass();
   optimizer.step(grads.pairWith(model.parameters), 1e-5);
   model.parameters.markUpdated();

@@ -17,7 +17,7 @@
 import { cpus, loadavg } from 'node:os';
 import { adamwScalars, loadNativeAddon, nativeAddonStatus, type GemmFunction, type NativeAddon } from '../src/node/native/addon.js';
 import { adamwReference, axpyReference, sumSquaresReference } from '../src/node/native/reference.js';
-import { fillDropoutMask, RandomStream } from '../src/core/random.js';
+import { fillGroupedDropoutMask, RandomStream } from '../src/core/random.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
@@ -180,12 +180,14 @@ function kernelTable(addon: NativeAddon): string[] {
   lines.push(row('LayerNorm backward + dγ, dβ [1024,768]', tokens * hidden, lb1, lb2, undefined, ''));
   const [la1, la2] = both(() => addon.layerNormAffine(xhat, gamma, beta, tokens, hidden, out));
   lines.push(row('LayerNorm output from x̂ [1024,768]', tokens * hidden, la1, la2, undefined, ''));
-  const [d1, d2] = both(() => addon.biasDropoutForward(h, beta, tokens, hidden, 0.1, 12345, tokens, tokens, out));
+  // 8 samples of 128 positions: one stream per sample, rows of `hidden` draws.
+  const sampleSeeds = Uint32Array.from({ length: 8 }, (_, i) => 12345 + i);
+  const [d1, d2] = both(() => addon.biasDropoutForward(h, beta, tokens, hidden, 0.1, sampleSeeds, tokens / 8, hidden, out));
   const dropoutMask = new Float32Array(tokens * hidden);
-  lines.push(row('bias + dropout forward [1024,768]', tokens * hidden, d1, d2, time(() => fillDropoutMask(dropoutMask, 0.1, 12345), 1), 'JS fillDropoutMask alone'));
-  const [db1, db2] = both(() => addon.biasDropoutBackward(h, tokens, hidden, 0.1, 12345, tokens, tokens, lnDx, dbeta, true));
+  lines.push(row('bias + dropout forward [1024,768]', tokens * hidden, d1, d2, time(() => fillGroupedDropoutMask(dropoutMask, hidden, 0.1, [...sampleSeeds]), 1), 'JS fillGroupedDropoutMask alone'));
+  const [db1, db2] = both(() => addon.biasDropoutBackward(h, tokens, hidden, 0.1, sampleSeeds, tokens / 8, hidden, lnDx, dbeta, true));
   lines.push(row('dropout backward + dbias [1024,768]', tokens * hidden, db1, db2, undefined, ''));
-  const [ba1, ba2] = both(() => addon.biasDropoutForward(h, beta, tokens, hidden, 0, 0, tokens, tokens, out));
+  const [ba1, ba2] = both(() => addon.biasDropoutForward(h, beta, tokens, hidden, 0, null, tokens, hidden, out));
   lines.push(row('bias add (rate 0) [1024,768]', tokens * hidden, ba1, ba2, undefined, ''));
 
   const heads = 12;
@@ -200,7 +202,9 @@ function kernelTable(addon: NativeAddon): string[] {
   lines.push(row('scale + mask + softmax forward [8,12,128,128]', rows * length, s1, s2, undefined, ''));
   const [sb1, sb2] = both(() => addon.softmaxBackward(scores, probabilities, rows, length, 0.125, sDx));
   lines.push(row('softmax backward [8,12,128,128]', rows * length, sb1, sb2, undefined, ''));
-  const [pd1, pd2] = both(() => addon.biasDropoutForward(probabilities, null, rows, length, 0.1, 777, rows, rows, sDx));
+  // One stream per sample and head, rows of max_position_embeddings (512) draws.
+  const headSeeds = Uint32Array.from({ length: 8 * heads }, (_, i) => 777 + i);
+  const [pd1, pd2] = both(() => addon.biasDropoutForward(probabilities, null, rows, length, 0.1, headSeeds, length, 512, sDx));
   lines.push(row('dropout of probabilities [8,12,128,128]', rows * length, pd1, pd2, undefined, ''));
   return lines;
 }

@@ -131,10 +131,10 @@ export async function profileModelStep(options: ModelStepOptions = BERT_MINI_STE
   const microBatches = syntheticMicroBatches(options, microPerWindow);
   const first = microBatches[0]!;
   let dropoutSeed = 0;
-  const pass = (samples: readonly SequenceSample[]) => ({ factor: 1 / options.window, training: true, dropoutSeed: dropoutSeed++, epoch: 0, samples });
+  const pass = (samples: readonly SequenceSample[]) => ({ factor: 1 / options.window, training: true, dropoutSeeds: samples.map(() => dropoutSeed++), epoch: 0, samples });
   const forward = (): void => {
     tf.tidy(() => {
-      model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, dropoutSeed++, { precision: options.precision }), { firstTokenOnly: true });
+      model.encoder.encode(model.encoder.batch(first), layerContext(model.parameters, true, first.map(() => dropoutSeed++), { precision: options.precision }), { firstTokenOnly: true });
     });
   };
   const forwardBackward = (): void => {

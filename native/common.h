@@ -137,11 +137,15 @@ inline void parallelFor(Instance* instance, int64_t count, int64_t align, bool p
 // and returns nullptr as soon as one fails (the JS exception is then pending).
 // ---------------------------------------------------------------------------------------
 
-struct FloatArray {
-  float* data = nullptr;
+// A typed array argument: FloatArray (Float32Array) or UintArray (Uint32Array).
+template <typename T>
+struct TypedArray {
+  T* data = nullptr;
   size_t length = 0;
   bool present = false;  // false for null/undefined optional arguments
 };
+using FloatArray = TypedArray<float>;
+using UintArray = TypedArray<const uint32_t>;
 
 class Args {
  public:
@@ -178,21 +182,11 @@ class Args {
   }
 
   FloatArray floats(size_t index, const char* what, bool optional = false) {
-    FloatArray out;
-    if (!ok_) return out;
-    if (optional && !given(index)) return out;
-    bool isTypedArray = false;
-    napi_typedarray_type type;
-    void* raw = nullptr;
-    if (index < argc_ && napi_is_typedarray(env_, values_[index], &isTypedArray) == napi_ok && isTypedArray &&
-        napi_get_typedarray_info(env_, values_[index], &type, &out.length, &raw, nullptr, nullptr) == napi_ok &&
-        type == napi_float32_array) {
-      out.data = static_cast<float*>(raw);
-      out.present = true;
-      return out;
-    }
-    failArg("ERR_INVALID_ARG_TYPE", what, optional ? "must be a Float32Array, null or undefined" : "must be a Float32Array");
-    return out;
+    return typedArray<float>(index, what, optional, napi_float32_array, "Float32Array");
+  }
+
+  UintArray uints(size_t index, const char* what, bool optional = false) {
+    return typedArray<const uint32_t>(index, what, optional, napi_uint32_array, "Uint32Array");
   }
 
   int64_t integer(size_t index, const char* what) {
@@ -264,6 +258,26 @@ class Args {
   }
 
  private:
+  template <typename T>
+  TypedArray<T> typedArray(size_t index, const char* what, bool optional, napi_typedarray_type wanted, const char* typeName) {
+    TypedArray<T> out;
+    if (!ok_) return out;
+    if (optional && !given(index)) return out;
+    bool isTypedArray = false;
+    napi_typedarray_type type;
+    void* raw = nullptr;
+    if (index < argc_ && napi_is_typedarray(env_, values_[index], &isTypedArray) == napi_ok && isTypedArray &&
+        napi_get_typedarray_info(env_, values_[index], &type, &out.length, &raw, nullptr, nullptr) == napi_ok &&
+        type == wanted) {
+      out.data = static_cast<T*>(raw);
+      out.present = true;
+      return out;
+    }
+    const std::string problem = std::string("must be a ") + typeName + (optional ? ", null or undefined" : "");
+    failArg("ERR_INVALID_ARG_TYPE", what, problem.c_str());
+    return out;
+  }
+
   void failArg(const char* code, const char* what, const char* problem) {
     const std::string message = std::string(what) + " " + problem;
     fail(code, message.c_str());

@@ -8,8 +8,8 @@
 //     fixed (the same bits for any thread count and instruction set), an all-finite check;
 //   * fused elementwise layers, forward and backward: bias + exact (erf) GELU, residual add
 //     + LayerNorm (and its affine output from saved x̂), scale + additive mask + softmax,
-//     bias + seeded dropout (the mask drawn in the kernel, bit for bit src/core/random.ts's
-//     fillDropoutMask, never stored).
+//     bias + seeded dropout (the mask drawn in the kernel from one seed per group of rows, bit
+//     for bit src/core/random.ts's fillGroupedDropoutMask, never stored).
 //
 // Each kernel has an AVX-512 version (explicit intrinsics, picked at load time when the
 // CPU has AVX-512F/DQ/BW/VL and MICROBATCH_NATIVE_ISA does not cap it) and a portable
@@ -73,8 +73,8 @@ constexpr int kSumLanes = 32;
 // are float64, blocks are added in order, so the result does not depend on threads.
 constexpr int64_t kRowBlock = 32;
 
-// Seeded dropout (src/core/random.ts fillDropoutMask): element s of a stream seeded with
-// `seed` is mulberry32's output after s + 1 steps. Its state after s + 1 steps is
+// Seeded dropout (src/core/random.ts fillGroupedDropoutMask): element s of a stream seeded
+// with `seed` is mulberry32's output after s + 1 steps. Its state after s + 1 steps is
 // seed + (s + 1)·0x6D2B79F5 (mod 2³²), so every element is computed directly from its index:
 // no sequential pass, any row of any thread, the same bits. A draw below rate·2³² (as a
 // double; equivalently below `dropBelow` = ⌈rate·2³²⌉ as an integer) drops the element, the
@@ -84,18 +84,19 @@ constexpr uint32_t kMulberryIncrement = 0x6D2B79F5u;
 struct DropoutMask {
   bool active;        // rate > 0: multiply by the mask (rate 0 multiplies by nothing)
   bool dropAll;       // ⌈rate·2³²⌉ = 2³²: every draw is below it
-  uint32_t seed;
   uint32_t dropBelow;  // a draw u is dropped when u < dropBelow
   float kept;          // float32(1 / (1 − rate))
-  // Row r of the tensor takes mask row (r / groupRows)·groupRowStride + r % groupRows, whose
-  // stream indices are maskRow·cols … maskRow·cols + cols − 1 (see nn/dropout.ts `firstOf`).
+  // The rows form groups of `groupRows` consecutive rows (a sample's positions, or one head's
+  // query positions of a sample), each with its own stream: row r is row r % groupRows of
+  // group r / groupRows, and its element j is draw (r % groupRows)·rowStride + j of the
+  // stream of seeds[r / groupRows]. rowStride ≥ cols, so no two elements share a draw, and an
+  // element's draw does not depend on how many rows, groups or columns there are.
+  const uint32_t* seeds;
   int64_t groupRows;
-  int64_t groupRowStride;
+  int64_t rowStride;
 
-  uint64_t streamStart(int64_t row, int64_t cols) const {
-    const int64_t maskRow = (row / groupRows) * groupRowStride + row % groupRows;
-    return uint64_t(maskRow) * uint64_t(cols);
-  }
+  uint32_t rowSeed(int64_t row) const { return seeds[row / groupRows]; }
+  uint64_t rowStart(int64_t row) const { return uint64_t(row % groupRows) * uint64_t(rowStride); }
 };
 
 inline uint32_t mulberry32At(uint32_t seed, uint64_t index) {
@@ -567,12 +568,13 @@ void columnSums(const float* a, const float* b, int64_t cols, int64_t rowBegin, 
 void biasDropoutForward(const float* x, const float* bias, int64_t cols, const DropoutMask& mask, float* y,
                         int64_t rowBegin, int64_t rowEnd) {
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
-    const uint64_t stream = mask.streamStart(r, cols);
+    const uint32_t seed = mask.active ? mask.rowSeed(r) : 0;
+    const uint64_t stream = mask.rowStart(r);
     for (int64_t j = 0; j < cols; ++j) {
       const int64_t i = r * cols + j;
       float value = bias != nullptr ? x[i] + bias[j] : x[i];
       if (mask.active) {
-        const bool drop = mask.dropAll || mulberry32At(mask.seed, stream + uint64_t(j)) < mask.dropBelow;
+        const bool drop = mask.dropAll || mulberry32At(seed, stream + uint64_t(j)) < mask.dropBelow;
         value = value * (drop ? 0.0f : mask.kept);
       }
       y[i] = value;
@@ -584,12 +586,13 @@ void biasDropoutForward(const float* x, const float* bias, int64_t cols, const D
 void dropoutBackward(const float* dy, int64_t cols, const DropoutMask& mask, float* dx, int64_t rowBegin,
                      int64_t rowEnd, double* partial) {
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
-    const uint64_t stream = mask.streamStart(r, cols);
+    const uint32_t seed = mask.active ? mask.rowSeed(r) : 0;
+    const uint64_t stream = mask.rowStart(r);
     for (int64_t j = 0; j < cols; ++j) {
       const int64_t i = r * cols + j;
       float value = dy[i];
       if (mask.active) {
-        const bool drop = mask.dropAll || mulberry32At(mask.seed, stream + uint64_t(j)) < mask.dropBelow;
+        const bool drop = mask.dropAll || mulberry32At(seed, stream + uint64_t(j)) < mask.dropBelow;
         value = value * (drop ? 0.0f : mask.kept);
       }
       if (dx != nullptr) dx[i] = value;
@@ -772,11 +775,11 @@ inline __m512i mulberry32(__m512i state) {
   return _mm512_xor_si512(t, _mm512_srli_epi32(t, 14));
 }
 
-// The mask multipliers of stream elements start … start + 15: 0 or `kept`.
-inline __m512 maskAt(const DropoutMask& mask, uint64_t start) {
+// The mask multipliers of elements start … start + 15 of the stream of `seed`: 0 or `kept`.
+inline __m512 maskAt(const DropoutMask& mask, uint32_t seed, uint64_t start) {
   if (mask.dropAll) return _mm512_setzero_ps();
   const __m512i lanes = _mm512_set_epi32(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
-  const uint32_t base = mask.seed + uint32_t(start) * kMulberryIncrement;
+  const uint32_t base = seed + uint32_t(start) * kMulberryIncrement;
   const __m512i state = _mm512_add_epi32(_mm512_set1_epi32(int(base)), _mm512_mullo_epi32(lanes, _mm512_set1_epi32(int(kMulberryIncrement))));
   const __mmask16 drop = _mm512_cmplt_epu32_mask(mulberry32(state), _mm512_set1_epi32(int(mask.dropBelow)));
   return _mm512_maskz_mov_ps(__mmask16(~drop), _mm512_set1_ps(mask.kept));
@@ -785,13 +788,14 @@ inline __m512 maskAt(const DropoutMask& mask, uint64_t start) {
 void biasDropoutForward(const float* x, const float* bias, int64_t cols, const DropoutMask& mask, float* y,
                         int64_t rowBegin, int64_t rowEnd) {
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
-    const uint64_t stream = mask.streamStart(r, cols);
+    const uint32_t seed = mask.active ? mask.rowSeed(r) : 0;
+    const uint64_t stream = mask.rowStart(r);
     for (int64_t j = 0; j < cols; j += 16) {
       const __mmask16 k = tailMask(cols - j);
       const int64_t i = r * cols + j;
       __m512 value = _mm512_maskz_loadu_ps(k, x + i);
       if (bias != nullptr) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(k, bias + j));
-      if (mask.active) value = _mm512_mul_ps(value, maskAt(mask, stream + uint64_t(j)));
+      if (mask.active) value = _mm512_mul_ps(value, maskAt(mask, seed, stream + uint64_t(j)));
       _mm512_mask_storeu_ps(y + i, k, value);
     }
   }
@@ -800,12 +804,13 @@ void biasDropoutForward(const float* x, const float* bias, int64_t cols, const D
 void dropoutBackward(const float* dy, int64_t cols, const DropoutMask& mask, float* dx, int64_t rowBegin,
                      int64_t rowEnd, double* partial) {
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
-    const uint64_t stream = mask.streamStart(r, cols);
+    const uint32_t seed = mask.active ? mask.rowSeed(r) : 0;
+    const uint64_t stream = mask.rowStart(r);
     for (int64_t j = 0; j < cols; j += 16) {
       const __mmask16 k = tailMask(cols - j);
       const int64_t i = r * cols + j;
       __m512 value = _mm512_maskz_loadu_ps(k, dy + i);
-      if (mask.active) value = _mm512_mul_ps(value, maskAt(mask, stream + uint64_t(j)));
+      if (mask.active) value = _mm512_mul_ps(value, maskAt(mask, seed, stream + uint64_t(j)));
       if (dx != nullptr) _mm512_mask_storeu_ps(dx + i, k, value);
       if (partial != nullptr) {
         const __mmask8 k0 = __mmask8(k), k1 = __mmask8(k >> 8);
@@ -1208,36 +1213,49 @@ napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Reads (rate, seed, groupRows, groupRowStride) at `index` … index + 3 into a DropoutMask.
-bool dropoutMaskArgs(Args& args, size_t index, DropoutMask* mask) {
+// Reads (rate, seeds, groupRows, rowStride) at `index` … index + 3 into a DropoutMask over a
+// [rows, cols] tensor. With rate 0 the seeds are not read (null allowed).
+bool dropoutMaskArgs(Args& args, size_t index, int64_t rows, int64_t cols, DropoutMask* mask) {
   const double rate = args.number(index, "rate");
-  const int64_t seed = args.integer(index + 1, "seed");
+  const UintArray seeds = args.uints(index + 1, "seeds", true);
   mask->groupRows = args.integer(index + 2, "groupRows");
-  mask->groupRowStride = args.integer(index + 3, "groupRowStride");
+  mask->rowStride = args.integer(index + 3, "rowStride");
   if (!args.ok()) return false;
   if (!(rate >= 0 && rate < 1)) {
     args.fail("ERR_OUT_OF_RANGE", "rate must be in [0, 1)", true);
-    return false;
-  }
-  if (seed > 0xFFFFFFFFll) {
-    args.fail("ERR_OUT_OF_RANGE", "seed must be an unsigned 32-bit integer", true);
     return false;
   }
   if (mask->groupRows < 1) {
     args.fail("ERR_OUT_OF_RANGE", "groupRows must be ≥ 1", true);
     return false;
   }
-  const double dropBelow = std::ceil(rate * 4294967296.0);
   mask->active = rate > 0;
+  if (mask->active) {
+    if (!seeds.present) {
+      args.fail("ERR_INVALID_ARG_TYPE", "seeds must be a Uint32Array when rate > 0");
+      return false;
+    }
+    const int64_t groups = (rows + mask->groupRows - 1) / mask->groupRows;
+    if (int64_t(seeds.length) < groups) {
+      const std::string message = "seeds has " + std::to_string(seeds.length) + " elements, needs " + std::to_string(groups) + " (one per group of rows)";
+      args.fail("ERR_OUT_OF_RANGE", message.c_str(), true);
+      return false;
+    }
+    if (mask->rowStride < cols) {
+      args.fail("ERR_OUT_OF_RANGE", "rowStride must be ≥ cols", true);
+      return false;
+    }
+  }
+  const double dropBelow = std::ceil(rate * 4294967296.0);
   mask->dropAll = dropBelow > 4294967295.0;
   mask->dropBelow = mask->dropAll ? 0xFFFFFFFFu : uint32_t(dropBelow);
-  mask->seed = uint32_t(seed);
+  mask->seeds = seeds.data;
   mask->kept = float(1.0 / (1.0 - rate));
   return true;
 }
 
-// biasDropoutForward(x, bias, rows, cols, rate, seed, groupRows, groupRowStride, y):
-// y = (x + bias)·mask, the mask of fillDropoutMask(·, rate, seed) laid out by rows (see
+// biasDropoutForward(x, bias, rows, cols, rate, seeds, groupRows, rowStride, y):
+// y = (x + bias)·mask, the mask of fillGroupedDropoutMask drawn per group of rows (see
 // DropoutMask); bias [cols] or null; rate 0: y = x + bias. y may be x.
 napi_value BiasDropoutForward(napi_env env, napi_callback_info info) {
   Args args(env, info, "biasDropoutForward", 9, 9);
@@ -1245,7 +1263,7 @@ napi_value BiasDropoutForward(napi_env env, napi_callback_info info) {
   const FloatArray bias = args.floats(1, "bias", true);
   const int64_t rows = args.integer(2, "rows"), cols = args.integer(3, "cols");
   DropoutMask mask;
-  if (!dropoutMaskArgs(args, 4, &mask)) return nullptr;
+  if (!dropoutMaskArgs(args, 4, rows, cols, &mask)) return nullptr;
   const FloatArray y = args.floats(8, "y");
   const int64_t n = rows * cols;
   if (!matrix(args, x, rows, cols, "x") || !matrix(args, y, rows, cols, "y") ||
@@ -1262,7 +1280,7 @@ napi_value BiasDropoutForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// biasDropoutBackward(dy, rows, cols, rate, seed, groupRows, groupRowStride, dx, dbias,
+// biasDropoutBackward(dy, rows, cols, rate, seeds, groupRows, rowStride, dx, dbias,
 // accumulateDbias): dx = dy·mask (null: not written); dbias (+)= Σ_rows dy·mask (null:
 // skipped). dx may be dy.
 napi_value BiasDropoutBackward(napi_env env, napi_callback_info info) {
@@ -1270,7 +1288,7 @@ napi_value BiasDropoutBackward(napi_env env, napi_callback_info info) {
   const FloatArray dy = args.floats(0, "dy");
   const int64_t rows = args.integer(1, "rows"), cols = args.integer(2, "cols");
   DropoutMask mask;
-  if (!dropoutMaskArgs(args, 3, &mask)) return nullptr;
+  if (!dropoutMaskArgs(args, 3, rows, cols, &mask)) return nullptr;
   const FloatArray dx = args.floats(7, "dx", true);
   const FloatArray dbias = args.floats(8, "dbias", true);
   const bool accumulate = args.optionalBoolean(9, "accumulateDbias", false);

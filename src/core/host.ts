@@ -99,8 +99,9 @@ export interface FusedKernels {
   /** dx = y·(dy − Σ dy·y)·scale. */
   softmaxBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, dx: Float32Array): void;
   /**
-   * y = (x + bias)·mask, the mask exactly `fillDropoutMask(·, rate, seed)`'s (seed: the stream's
-   * uint32 state), row r reading mask row ⌊r / groupRows⌋·groupRowStride + r mod groupRows.
+   * y = (x + bias)·mask, the mask exactly `fillGroupedDropoutMask`'s: row r is row r mod groupRows
+   * of group ⌊r / groupRows⌋, its column c draw (r mod groupRows)·rowStride + c of the stream of
+   * seeds[⌊r / groupRows⌋] (the streams' uint32 states; null with rate 0).
    */
   biasDropoutForward(
     x: Float32Array,
@@ -108,9 +109,9 @@ export interface FusedKernels {
     rows: number,
     cols: number,
     rate: number,
-    seed: number,
+    seeds: Uint32Array | null,
     groupRows: number,
-    groupRowStride: number,
+    rowStride: number,
     y: Float32Array,
   ): void;
   /** dx = dy·mask (dx null: not written); dbias (+)= Σ_rows dy·mask. */
@@ -119,9 +120,9 @@ export interface FusedKernels {
     rows: number,
     cols: number,
     rate: number,
-    seed: number,
+    seeds: Uint32Array | null,
     groupRows: number,
-    groupRowStride: number,
+    rowStride: number,
     dx: Float32Array | null,
     dbias: Float32Array | null,
     accumulateDbias: boolean,

@@ -5,7 +5,7 @@
  *
  * Generator: mulberry32 (Tommy Ettinger, public domain), a 32-bit-state PRNG that passes
  * gjrand/PractRand up to its period for this use. Streams are keyed by `deriveSeed(...)` of the
- * position they serve (seed, epoch, window, micro-batch, sample, site …), never by call order.
+ * position they serve (seed, epoch, sample, site, head …), never by call order.
  */
 import { ConfigError } from './errors.js';
 
@@ -115,19 +115,56 @@ export function fillNormal(target: Float32Array, std: number, seed: number): Flo
  */
 export function fillDropoutMask(mask: Float32Array, rate: number, seed: number, start = 0): Float32Array {
   checkProbability('dropout rate', rate);
+  drawDropoutMask(mask, 0, mask.length, rate, dropoutStreamState(seed), start);
+  return mask;
+}
+
+/**
+ * Fills a row-major `mask` of `cols` columns whose rows form `seeds.length` equal groups of
+ * consecutive rows, each group with its own stream: element (row i of group g, column c) is draw
+ * i·rowStride + c of the stream of seeds[g] (fillDropoutMask's `start`). With rowStride ≥ cols
+ * no two elements share a draw, and an element's value depends on its group's seed and its row
+ * and column within the group only — not on how many groups, rows or columns there are. The
+ * native dropout kernels draw exactly these values.
+ */
+export function fillGroupedDropoutMask(mask: Float32Array, cols: number, rate: number, seeds: readonly number[], rowStride = cols): Float32Array {
+  checkProbability('dropout rate', rate);
+  const groupRows = dropoutGroupRows(mask.length, cols, seeds.length, rowStride);
+  const states = seeds.map(dropoutStreamState);
+  for (let row = 0; row * cols < mask.length; row++) {
+    const within = row % groupRows;
+    drawDropoutMask(mask, row * cols, (row + 1) * cols, rate, states[(row - within) / groupRows]!, within * rowStride);
+  }
+  return mask;
+}
+
+/** mask[from + i] for i < to − from: draw start + i of the stream whose state is `state`. */
+function drawDropoutMask(mask: Float32Array, from: number, to: number, rate: number, state: number, start: number): void {
   const kept = 1 / (1 - rate);
   // A 32-bit draw below this is a drop: P = rate (to 2^-32).
   const dropBelow = rate * 4294967296;
   // RandomStream.nextUint32 inlined on a local state: this loop runs over every activation.
   // Mulberry32's state after n steps is seed + n·0x6d2b79f5, so a stream can start anywhere.
-  let state = (dropoutStreamState(seed) + Math.imul(start % 4294967296, 0x6d2b79f5)) | 0;
-  for (let i = 0; i < mask.length; i++) {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
+  let current = (state + Math.imul(start % 4294967296, 0x6d2b79f5)) | 0;
+  for (let i = from; i < to; i++) {
+    current = (current + 0x6d2b79f5) | 0;
+    let t = Math.imul(current ^ (current >>> 15), current | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     mask[i] = (t ^ (t >>> 14)) >>> 0 < dropBelow ? 0 : kept;
   }
-  return mask;
+}
+
+/**
+ * Rows per group of a grouped dropout mask of `size` elements, `cols` columns and `groups` seeds;
+ * a ConfigError unless the rows split into whole groups and rowStride ≥ cols.
+ */
+export function dropoutGroupRows(size: number, cols: number, groups: number, rowStride: number): number {
+  const rows = cols === 0 ? 0 : size / cols;
+  if (!Number.isInteger(rows) || groups < 1 || rows % groups !== 0) {
+    throw new ConfigError(`a dropout mask of ${size} elements in rows of ${cols} does not split into ${groups} equal groups of rows (one seed each)`);
+  }
+  if (!Number.isInteger(rowStride) || rowStride < cols) throw new ConfigError(`a dropout mask's row stride must be an integer ≥ its ${cols} columns, got ${rowStride}`);
+  return Math.max(1, rows / groups);
 }
 
 /** The unsigned 32-bit state a dropout stream of `seed` starts from (what the native kernels take). */

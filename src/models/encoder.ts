@@ -274,26 +274,23 @@ export class Encoder {
   }
 
   private embeddingDropout(context: LayerContext): DropoutSite {
-    return { rate: this.config.hiddenDropout, training: context.training, seed: context.dropoutSeed(embeddingSite) };
+    return { rate: this.config.hiddenDropout, training: context.training, seeds: context.dropoutSeeds(embeddingSite) };
   }
 
   /**
-   * The dropout sites of layer `index`. A layer computing the first position only takes the
-   * first-position rows of the full masks, so its result is exactly the full layer's there.
+   * The dropout sites of layer `index`, one stream per sample (per sample and head for the
+   * attention probabilities). Rows are positions: a layer computing the first position only has
+   * one row per group and gets position 0's masks of the full layer, so its result is exactly
+   * the full layer's there. A probability's draw is query·max_position_embeddings + key, which
+   * the padded length does not change.
    */
-  private layerDropout(index: number, batch: EncoderBatch, queryPositions: number, context: LayerContext): { attention: DropoutSite; attended: DropoutSite; output: DropoutSite } {
+  private layerDropout(index: number, context: LayerContext): { attention: DropoutSite; attended: DropoutSite; output: DropoutSite } {
     const { config } = this;
-    const partial = queryPositions !== batch.length;
-    const site = (rate: number, part: 0 | 1 | 2, firstOf: { groups: number; rows: number }): DropoutSite => ({
-      rate,
-      training: context.training,
-      seed: context.dropoutSeed(layerSite(index, part)),
-      ...(partial ? { firstOf } : {}),
-    });
+    const site = (rate: number, part: 0 | 1 | 2): DropoutSite => ({ rate, training: context.training, seeds: context.dropoutSeeds(layerSite(index, part)) });
     return {
-      attention: site(config.attentionDropout, 0, { groups: batch.size * config.numHeads, rows: batch.length }),
-      attended: site(config.hiddenDropout, 1, { groups: batch.size, rows: batch.length }),
-      output: site(config.hiddenDropout, 2, { groups: batch.size, rows: batch.length }),
+      attention: { rate: config.attentionDropout, training: context.training, seeds: context.dropoutSeeds(layerSite(index, 0), config.numHeads), rowStride: config.maxPositions },
+      attended: site(config.hiddenDropout, 1),
+      output: site(config.hiddenDropout, 2),
     };
   }
 
@@ -344,7 +341,7 @@ export class Encoder {
       const queries = toHeads(denseForward(queryStates, params.query, context), batch.size, queryPositions, heads);
       const keys = toHeads(denseForward(x, params.key, context), batch.size, batch.length, heads);
       const values = toHeads(denseForward(x, params.value, context), batch.size, batch.length, heads);
-      const sites = this.layerDropout(index, batch, queryPositions, context);
+      const sites = this.layerDropout(index, context);
       const attention = attentionForward(queries, keys, values, maskBias, 1 / Math.sqrt(headSize), sites.attention, context);
       const attentionContext = fromHeads(attention.context);
       const attended = biasDropoutForward(denseForward(attentionContext, weightOf(params.attentionOutput), context), params.attentionOutput.bias, sites.attended, context);
@@ -373,7 +370,7 @@ export class Encoder {
     const headSize = config.hiddenSize / heads;
     const { queryPositions } = saved;
     const dx = tf.tidy(() => {
-      const sites = this.layerDropout(index, batch, queryPositions, context);
+      const sites = this.layerDropout(index, context);
       const scale = 1 / Math.sqrt(headSize);
       const dOutputSum = layerNormBackward(dy, saved.outputNorm, params.outputNorm, context);
       const dOutput = biasDropoutBackward(dOutputSum, params.output.bias, sites.output, context);

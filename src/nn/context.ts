@@ -44,8 +44,14 @@ export interface LayerContext {
   readonly precision: Precision;
   /** bf16 products may run on the host's `sgemmBf16` (else: operands rounded, then fp32 products). */
   readonly hostBf16: boolean;
-  /** The dropout seed of dropout site `site` of this pass (a pure function of the pass seed). */
-  dropoutSeed(site: number): number;
+  /**
+   * The dropout seeds of site `site` (nn/dropout.ts `DropoutSite.seeds`): `groupsPerSample`
+   * consecutive seeds per sample of the pass, in sample order — deriveSeed(sample seed, site), or
+   * deriveSeed(sample seed, site, k) for the k-th group of a sample (an attention head) when a
+   * sample has several. Each is a pure function of its sample's seed, so a sample's masks do not
+   * depend on the micro-batch it is in.
+   */
+  dropoutSeeds(site: number, groupsPerSample?: number): readonly number[];
 }
 
 export interface BackwardContext extends LayerContext {
@@ -61,7 +67,8 @@ export interface LayerContextOptions {
   precision?: Precision;
 }
 
-export function layerContext(store: ParameterStore, training: boolean, passSeed: number, options: LayerContextOptions = {}): LayerContext {
+/** `sampleSeeds`: one dropout seed per sample of the pass (PassOptions.dropoutSeeds; none when not training). */
+export function layerContext(store: ParameterStore, training: boolean, sampleSeeds: readonly number[], options: LayerContextOptions = {}): LayerContext {
   const hostWeights = options.hostWeights ?? hostWeightsUsable();
   return {
     store,
@@ -70,7 +77,8 @@ export function layerContext(store: ParameterStore, training: boolean, passSeed:
     fused: options.fused ?? fusedKernelsUsable(),
     precision: options.precision ?? 'fp32',
     hostBf16: hostWeights && hostBf16Usable(),
-    dropoutSeed: (site) => deriveSeed(passSeed, site),
+    dropoutSeeds: (site, groupsPerSample = 1) =>
+      groupsPerSample === 1 ? sampleSeeds.map((seed) => deriveSeed(seed, site)) : sampleSeeds.flatMap((seed) => Array.from({ length: groupsPerSample }, (_, group) => deriveSeed(seed, site, group))),
   };
 }
 

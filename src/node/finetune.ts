@@ -114,8 +114,12 @@ export const BEST_FILE = 'best.safetensors';
 export const SUMMARY_FILE = 'summary.json';
 export const METRICS_FILE = 'metrics.jsonl';
 const CHECKPOINT_DIR = 'checkpoint';
-/** Version 3: host optimizer state, dropout and initialisation from the one seeded random module, tasks. */
-const STATE_VERSION = 3;
+/**
+ * Version 3: host optimizer state, dropout and initialisation from the one seeded random module,
+ * tasks. Version 4: dropout masks per sample (seed, epoch, sample index), no longer per
+ * micro-batch — a version-3 run would not continue with the masks it started with.
+ */
+export const STATE_VERSION = 4;
 
 /** Written next to the weights of a resumable checkpoint (the optimizer's moments and best weights live in binary files). */
 interface SavedState {

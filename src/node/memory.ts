@@ -52,7 +52,7 @@ export function describeLimits(peakHeapBytes: number, limits: MemoryLimits): str
 export async function measurePeak<Sample>(model: TrainableModel<Sample>, samples: readonly Sample[], grads = new GradientStore(model.parameters.layout)): Promise<number> {
   const count = model.countItems(samples, 0);
   const profile = await tf.profile(() => {
-    model.accumulateGradients(samples, grads, { factor: 1 / Math.max(1, count), training: true, dropoutSeed: 0, epoch: 0 });
+    model.accumulateGradients(samples, grads, { factor: 1 / Math.max(1, count), training: true, dropoutSeeds: samples.map(() => 0), epoch: 0 });
   });
   grads.zero();
   return profile.peakBytes;

@@ -46,7 +46,7 @@ export async function createReplica(options: ReplicaOptions) {
 
   return {
     /** Σ over the share of ∇(loss sum) · lossScale / windowItemCount into this replica's shared buffers. */
-    computeShare(microBatches: unknown[][], itemCount: number, lossScale: number, dropoutSeeds: number[], epoch: number): ShareResult {
+    computeShare(microBatches: unknown[][], itemCount: number, lossScale: number, dropoutSeeds: number[][], epoch: number): ShareResult {
       grads.zero();
       const microLossSums: number[] = [];
       accumulateWindow(grads, model, { microBatches, itemCount, lossScale, dropoutSeeds, epoch }, (_, lossSum) => microLossSums.push(lossSum));

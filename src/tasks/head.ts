@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activationBackward, activationForward, type Activation } from '../nn/activations.js';
 import { tidy, type BackwardContext, type LayerContext } from '../nn/context.js';
 import { denseBackward, denseForward, type DenseParams } from '../nn/dense.js';
-import { dropoutBackward, dropoutForward } from '../nn/dropout.js';
+import { dropoutBackward, dropoutForward, type DropoutSite } from '../nn/dropout.js';
 import { layerNormBackward, layerNormForward, type LayerNormParams, type LayerNormSaved } from '../nn/layerNorm.js';
 import type { EncoderConfig } from '../models/config.js';
 import { layerNormSpecs, linearSpecs, type ModelParamSpec } from '../models/encoder.js';
@@ -47,6 +47,14 @@ export function headSpecs(head: HeadSpec, config: EncoderConfig, numLabels: numb
   return specs;
 }
 
+/**
+ * A head's dropout: one stream per sample, the head's rows taken as whole groups per sample in
+ * order — one row per sample ([CLS] heads) or one per position (token heads).
+ */
+function dropoutSite(rate: number, index: number, context: LayerContext): DropoutSite {
+  return { rate, training: context.training, seeds: context.dropoutSeeds(HEAD_SITE + index) };
+}
+
 export class Head {
   private readonly steps: ResolvedStep[];
 
@@ -80,7 +88,7 @@ export class Head {
         switch (step.kind) {
           case 'dropout':
             saved.push({});
-            current = dropoutForward(current, { rate: step.rate, training: context.training, seed: context.dropoutSeed(HEAD_SITE + index) }, context);
+            current = dropoutForward(current, dropoutSite(step.rate, index, context), context);
             break;
           case 'dense':
             // A clone shares the data; the head owns it (the encoder keeps its own handle on x).
@@ -112,7 +120,7 @@ export class Head {
         const stepSaved = saved.steps[index]!;
         switch (step.kind) {
           case 'dropout':
-            gradient = dropoutBackward(gradient, { rate: step.rate, training: context.training, seed: context.dropoutSeed(HEAD_SITE + index) }, context);
+            gradient = dropoutBackward(gradient, dropoutSite(step.rate, index, context), context);
             break;
           case 'dense':
             gradient = denseBackward(gradient, stepSaved.input!, step.params, context)!;

@@ -143,8 +143,15 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
     this.matMulPrecision = parsePrecision(value);
   }
 
-  protected context(training: boolean, seed: number): LayerContext {
-    return layerContext(this.parameters, training, seed, { precision: this.matMulPrecision });
+  /** An inference context (no dropout). */
+  protected context(): LayerContext {
+    return layerContext(this.parameters, false, [], { precision: this.matMulPrecision });
+  }
+
+  /** The context of a training pass over `sampleCount` samples: their dropout seeds, checked. */
+  protected passContext(pass: PassOptions, sampleCount: number): LayerContext {
+    if (pass.dropoutSeeds.length !== sampleCount) throw new ConfigError(`a pass over ${sampleCount} samples needs one dropout seed per sample, got ${pass.dropoutSeeds.length}`);
+    return layerContext(this.parameters, pass.training, pass.dropoutSeeds, { precision: this.matMulPrecision });
   }
 
   /**
@@ -155,7 +162,7 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
     const batch = this.encoder.batch(inputs);
     const first = this.family.heads[this.task]!.positions === 'first';
     const logits = tidy(() => {
-      const context = this.context(false, 0);
+      const context = this.context();
       return this.head.forward(this.encoder.encode(batch, context, { firstTokenOnly: first }), context).logits;
     });
     try {
@@ -187,7 +194,7 @@ export class SequenceClassifier extends TaskModel<SequenceSample> {
 
   accumulateGradients(samples: readonly SequenceSample[], grads: GradientStore, pass: PassOptions): number {
     const labels = Int32Array.from(samples, (sample) => sample.label);
-    const context = this.context(pass.training, pass.dropoutSeed);
+    const context = this.passContext(pass, samples.length);
     const { hidden, saved } = this.encoder.forward(this.encoder.batch(samples), context, { firstTokenOnly: true });
     const head = this.head.forward(hidden, context);
     hidden.dispose();
@@ -204,7 +211,7 @@ export class SequenceClassifier extends TaskModel<SequenceSample> {
   /** Class probabilities of each sample (no dropout). */
   probabilities(inputs: readonly EncoderInput[]): Float64Array[] {
     const logits = tidy(() => {
-      const context = this.context(false, 0);
+      const context = this.context();
       const hidden = this.encoder.encode(this.encoder.batch(inputs), context, { firstTokenOnly: true });
       return this.head.forward(hidden, context).logits;
     });
@@ -236,7 +243,7 @@ export class TokenClassifier extends TaskModel<TokenSample> {
   accumulateGradients(samples: readonly TokenSample[], grads: GradientStore, pass: PassOptions): number {
     const batch = this.encoder.batch(samples);
     const labels = paddedLabels(samples, batch.length);
-    const context = this.context(pass.training, pass.dropoutSeed);
+    const context = this.passContext(pass, samples.length);
     const { hidden, saved } = this.encoder.forward(batch, context);
     const head = this.head.forward(hidden, context);
     hidden.dispose();
@@ -254,7 +261,7 @@ export class TokenClassifier extends TaskModel<TokenSample> {
   probabilities(inputs: readonly EncoderInput[]): Float64Array[][] {
     const batch = this.encoder.batch(inputs);
     const logits = tidy(() => {
-      const context = this.context(false, 0);
+      const context = this.context();
       const hidden = this.encoder.encode(batch, context);
       return this.head.forward(hidden, context).logits;
     });
@@ -309,7 +316,7 @@ export class MaskedLanguageModel<Sample> extends TaskModel<Sample> {
     const masked = samples.map((sample) => this.mask(sample, pass.epoch));
     const batch = this.encoder.batch(masked);
     const { rows, labels } = maskedRows(masked, batch.length);
-    const context = this.context(pass.training, pass.dropoutSeed);
+    const context = this.passContext(pass, samples.length);
     const { hidden, saved } = this.encoder.forward(batch, context);
     if (rows.length === 0) {
       // Nothing to predict in this micro-batch: no loss, no gradient (the window's count is elsewhere).
@@ -342,7 +349,7 @@ export class MaskedLanguageModel<Sample> extends TaskModel<Sample> {
     const { rows, labels } = maskedRows(masked, batch.length);
     if (rows.length === 0) return { lossSum: 0, count: 0 };
     const logits = tidy(() => {
-      const context = this.context(false, 0);
+      const context = this.context();
       const hidden = this.encoder.encode(batch, context);
       return this.head.forward(tf.gather(hidden, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, context).logits;
     });
@@ -358,7 +365,7 @@ export class MaskedLanguageModel<Sample> extends TaskModel<Sample> {
   predictPositions(input: EncoderInput, positions: readonly number[]): Float64Array[] {
     const batch = this.encoder.batch([input]);
     const logits = tidy(() => {
-      const context = this.context(false, 0);
+      const context = this.context();
       const hidden = this.encoder.encode(batch, context);
       return this.head.forward(tf.gather(hidden, tf.tensor1d(Int32Array.from(positions), 'int32')) as tf.Tensor2D, context).logits;
     });

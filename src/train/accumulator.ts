@@ -107,12 +107,16 @@ export function accumulateWindow<Sample>(
 ): number {
   const { microBatches, dropoutSeeds } = work;
   if (dropoutSeeds.length !== microBatches.length) {
-    throw new ConfigError(`expected ${microBatches.length} dropout seeds (one per micro-batch), got ${dropoutSeeds.length}`);
+    throw new ConfigError(`expected dropout seeds for ${microBatches.length} micro-batches, got ${dropoutSeeds.length}`);
   }
+  microBatches.forEach((samples, microIndex) => {
+    const seeds = dropoutSeeds[microIndex]!.length;
+    if (seeds !== samples.length) throw new ConfigError(`micro-batch ${microIndex} has ${samples.length} samples but ${seeds} dropout seeds (one per sample)`);
+  });
   const factor = normaliser(work.itemCount, work.lossScale);
   let windowLossSum = 0;
   microBatches.forEach((samples, microIndex) => {
-    const lossSum = model.accumulateGradients(samples, grads, { factor, training: true, dropoutSeed: dropoutSeeds[microIndex]!, epoch: work.epoch });
+    const lossSum = model.accumulateGradients(samples, grads, { factor, training: true, dropoutSeeds: dropoutSeeds[microIndex]!, epoch: work.epoch });
     windowLossSum += lossSum;
     onMicroBatch?.(microIndex, lossSum);
   });

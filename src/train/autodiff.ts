@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../core/errors.js';
+import { deriveSeed } from '../core/random.js';
 import { accumulateAutodiff, type NamedVariable } from './accumulator.js';
 import { ParameterStore, type ArenaOptions } from './store.js';
 import type { TrainableModel } from './types.js';
@@ -16,8 +17,11 @@ export interface AutodiffModelOptions<Sample> {
   countItems(samples: readonly Sample[], epoch: number): number;
   /**
    * Scalar SUM of the per-item losses over `samples` (called inside a gradient tape).
-   * `dropoutSeed` makes dropout masks a pure function of the training position, so a resumed
-   * or retried window sees the same masks; models without dropout ignore it.
+   * `dropoutSeed` makes dropout masks a pure function of the micro-batch's samples (it combines
+   * their per-sample seeds), so a resumed or retried window sees the same masks; models without
+   * dropout ignore it. A TF.js dropout draws one mask over the whole batch tensor, so it cannot
+   * give each sample its own mask: with dropout, these models are not split-invariant (the
+   * samples' masks change with the micro-batch size), unlike the task models.
    */
   lossSum(samples: readonly Sample[], training: boolean, dropoutSeed: number): tf.Scalar;
   /** Where the host copy of the parameters lives (shared memory for worker threads). */
@@ -31,7 +35,8 @@ export function autodiffModel<Sample>(options: AutodiffModelOptions<Sample>): Tr
     parameters,
     countItems: (samples, epoch) => options.countItems(samples, epoch),
     accumulateGradients(samples, grads, pass) {
-      return accumulateAutodiff(parameters, grads, () => options.lossSum(samples, pass.training, pass.dropoutSeed), pass.factor);
+      const dropoutSeed = deriveSeed(...pass.dropoutSeeds);
+      return accumulateAutodiff(parameters, grads, () => options.lossSum(samples, pass.training, dropoutSeed), pass.factor);
     },
   };
 }

@@ -146,6 +146,18 @@ interface WindowOutcome {
   retries: number;
 }
 
+/** Tags the dropout streams, apart from the permutation's (seed, epoch) and masked LM's (seed, epoch, sample, tag). */
+const DROPOUT_STREAM = -0x64726f70;
+
+/**
+ * The dropout seed of the sample at index `sampleIndex` of the data in `epoch`: its masks at
+ * every site (LayerContext.dropoutSeeds) derive from it alone, so they are the same whatever
+ * micro-batch, window position, padded length, worker or resume point the sample meets.
+ */
+export function sampleDropoutSeed(seed: number, epoch: number, sampleIndex: number): number {
+  return deriveSeed(seed, DROPOUT_STREAM, epoch, sampleIndex);
+}
+
 export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResult> {
   const run = validateFitOptions(options);
   const { model, data, optimizer, callbacks = {} } = options;
@@ -195,7 +207,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
         const microBatches = window.microBatches.map((indices) => indices.map((index) => data[index]!));
         // The window's item count, known before its first backward: the normaliser of every micro-batch.
         const itemCount = countWindowItems(model, microBatches, epoch, window);
-        const dropoutSeeds = window.microBatches.map((_, microIndex) => deriveSeed(run.seed, epoch, window.index, microIndex));
+        const dropoutSeeds = window.microBatches.map((indices) => indices.map((index) => sampleDropoutSeed(run.seed, epoch, index)));
         const lr = options.lr * lrMultiplier(schedule, globalStep, warmupSteps, totalSteps);
 
         const outcome = await trainWindow(microBatches, itemCount, dropoutSeeds, epoch, lr, async (microIndex, lossSum, attempt) => {
@@ -251,7 +263,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
   async function trainWindow(
     microBatches: Sample[][],
     itemCount: number,
-    dropoutSeeds: number[],
+    dropoutSeeds: number[][],
     epoch: number,
     lr: number,
     onMicroBatch: (microIndex: number, lossSum: number, attempt: number) => Promise<void>,

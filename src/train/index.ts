@@ -5,5 +5,5 @@ export { autodiffModel, fromLayersModel, type AutodiffModelOptions, type LayersM
 export { LossScaler, type LossScalerOptions } from './scaler.js';
 export { clipByGlobalNorm } from './clip.js';
 export { localEngine } from './engine.js';
-export { fit, type WindowBoundary, type FitCallbacks, type FitOptions, type FitResult, type MicroBatchEvent, type StepEvent } from './fit.js';
+export { fit, sampleDropoutSeed, type WindowBoundary, type FitCallbacks, type FitOptions, type FitResult, type MicroBatchEvent, type StepEvent } from './fit.js';
 export { chooseMicroBatch, formatBytes, type AutoMicroBatchOptions, type AutoMicroBatchResult, type MicroBatchProbe } from './autobatch.js';

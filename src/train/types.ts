@@ -7,8 +7,12 @@ export interface PassOptions {
   /** Multiplies every gradient: lossScale / |I(W)| (the window's item count). */
   factor: number;
   training: boolean;
-  /** Seeds the micro-batch's dropout masks: a pure function of its place in the run. */
-  dropoutSeed: number;
+  /**
+   * One dropout seed per sample of the micro-batch, in order: a pure function of the run's seed,
+   * the epoch and the sample's index in the data (fit.ts `sampleDropoutSeed`), so a sample's
+   * masks do not depend on the micro-batch it lands in, the worker or the resume point.
+   */
+  dropoutSeeds: readonly number[];
   /** 0-based epoch (masked LM draws its masks from (seed, epoch, sample)). */
   epoch: number;
 }
@@ -52,8 +56,8 @@ export interface WindowWork<Sample> {
   /** |I(W)|. */
   itemCount: number;
   lossScale: number;
-  /** Micro-batch j uses dropoutSeeds[j]. */
-  dropoutSeeds: readonly number[];
+  /** Micro-batch j's per-sample dropout seeds (PassOptions.dropoutSeeds) are dropoutSeeds[j]. */
+  dropoutSeeds: readonly (readonly number[])[];
   epoch: number;
 }
 

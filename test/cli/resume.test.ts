@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { STATE_VERSION } from '../../src/node/finetune.js';
 import { maxWeightDifference, runCli, sentimentRows, startCli, tempDir, tinyModel, writeJsonl } from './helpers.js';
 
 function readSummary(out: string) {
@@ -108,4 +109,18 @@ test('kill -9 during training leaves a complete checkpoint that resumes to the e
   assert.equal(summary.epochs.length, epochs);
   for (const epoch of summary.epochs) assert.equal(epoch.samples_seen, 22);
   assertSameRun(out, reference, epochs * 3);
+});
+
+test('a checkpoint of an older state version (3: dropout masks per micro-batch) is refused with the file and field named', async () => {
+  const dir = tempDir('cli-resume-version');
+  const checkpoint = path.join(dir, 'out', 'checkpoint');
+  mkdirSync(checkpoint, { recursive: true });
+  const stateFile = path.join(checkpoint, 'training_state.json');
+  writeFileSync(stateFile, JSON.stringify({ format: 'microbatch-training-state', version: 3 }));
+  const result = await runCli(['train', '--resume', path.join(dir, 'out'), '--backend', 'cpu']);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    `microbatch: error: ${stateFile}, field "version": was written by another version of microbatch (state version 3, this one reads ${STATE_VERSION}): start the run again\n`,
+  );
 });

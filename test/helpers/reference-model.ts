@@ -1,13 +1,13 @@
 /**
  * An independent forward pass of a family × task model in plain TF.js ops, differentiated by
  * TF.js's own autodiff: the reference the hand-written backward passes are checked against.
- * It shares only the parameter names, the config and the dropout masks (same seeds, same
- * sites) with the model under test.
+ * It shares only the parameter names, the config and the dropout masks with the model under
+ * test — drawn here from docs/design.md §5's rule written out again (per sample seeds, the same
+ * sites), not by nn/dropout.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
-import { deriveSeed } from '../../src/core/random.js';
-import { dropoutMask } from '../../src/nn/dropout.js';
+import { deriveSeed, fillDropoutMask } from '../../src/core/random.js';
 import type { EncoderConfig, HeadSpec, ModelFamily } from '../../src/models/index.js';
 
 export interface ReferenceInput {
@@ -44,13 +44,37 @@ function linear(x: tf.Tensor, params: Params, prefix: string): tf.Tensor {
   return tf.reshape(y, [...shape.slice(0, -1), -1]);
 }
 
-function dropout(x: tf.Tensor, rate: number, training: boolean, passSeed: number, site: number): tf.Tensor {
+/**
+ * x · mask with x's rows (size over the last dimension) in `groupSeeds.length` equal groups: row i
+ * of group g, column c takes draw i·rowStride + c of the stream of groupSeeds[g].
+ */
+function groupedDropout(x: tf.Tensor, rate: number, training: boolean, groupSeeds: readonly number[], rowStride: number): tf.Tensor {
   if (!training || rate === 0) return x;
-  return tf.mul(x, dropoutMask(x.shape, { rate, seed: deriveSeed(passSeed, site) }));
+  const cols = x.shape[x.shape.length - 1]!;
+  const groupRows = x.size / cols / groupSeeds.length;
+  const mask = new Float32Array(x.size);
+  groupSeeds.forEach((seed, group) => {
+    for (let row = 0; row < groupRows; row++) {
+      const start = (group * groupRows + row) * cols;
+      fillDropoutMask(mask.subarray(start, start + cols), rate, seed, row * rowStride);
+    }
+  });
+  return tf.mul(x, tf.tensor(mask, x.shape));
+}
+
+/** Dropout of rows per sample (positions, or the one pooled row): sample b's stream is deriveSeed(seed_b, site). */
+function dropout(x: tf.Tensor, rate: number, training: boolean, sampleSeeds: readonly number[], site: number): tf.Tensor {
+  return groupedDropout(x, rate, training, sampleSeeds.map((seed) => deriveSeed(seed, site)), x.shape[x.shape.length - 1]!);
+}
+
+/** Dropout of attention probabilities [b, heads, q, t]: stream deriveSeed(seed_b, site, head), rows max_position_embeddings apart. */
+function attentionDropout(x: tf.Tensor, config: EncoderConfig, training: boolean, sampleSeeds: readonly number[], site: number): tf.Tensor {
+  const seeds = sampleSeeds.flatMap((seed) => Array.from({ length: config.numHeads }, (_, head) => deriveSeed(seed, site, head)));
+  return groupedDropout(x, config.attentionDropout, training, seeds, config.maxPositions);
 }
 
 /** Hidden states [b, t, hidden] of the reference encoder. */
-export function referenceEncoder(family: ModelFamily, config: EncoderConfig, params: Params, inputs: ReferenceInput[], training: boolean, passSeed: number): tf.Tensor3D {
+export function referenceEncoder(family: ModelFamily, config: EncoderConfig, params: Params, inputs: ReferenceInput[], training: boolean, sampleSeeds: readonly number[]): tf.Tensor3D {
   const names = family.names(config);
   const size = inputs.length;
   const length = Math.max(...inputs.map((input) => input.ids.length));
@@ -76,7 +100,7 @@ export function referenceEncoder(family: ModelFamily, config: EncoderConfig, par
   const gather = (name: string, rows: number[]) => tf.reshape(tf.gather(params.get(name)!, tf.tensor1d(rows, 'int32')), [size, length, -1]);
   let x = tf.add(gather(names.word, ids), gather(names.position, positions));
   if (names.tokenType !== undefined) x = tf.add(x, gather(names.tokenType, types));
-  x = dropout(layerNorm(x, params, names.embeddingNorm, config.layerNormEps), config.hiddenDropout, training, passSeed, 0);
+  x = dropout(layerNorm(x, params, names.embeddingNorm, config.layerNormEps), config.hiddenDropout, training, sampleSeeds, 0);
   if (names.project !== undefined) x = linear(x, params, names.project);
   const bias = tf.reshape(tf.mul(tf.sub(1, tf.tensor1d(mask)), -3.4028234663852886e38), [size, 1, 1, length]);
   const heads = config.numHeads;
@@ -88,23 +112,23 @@ export function referenceEncoder(family: ModelFamily, config: EncoderConfig, par
     const k = split(linear(x, params, n.key));
     const v = split(linear(x, params, n.value));
     const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(width)), bias);
-    const probabilities = dropout(tf.softmax(scores), config.attentionDropout, training, passSeed, 1 + 3 * layer);
+    const probabilities = attentionDropout(tf.softmax(scores), config, training, sampleSeeds, 1 + 3 * layer);
     const context = tf.reshape(tf.transpose(tf.matMul(probabilities, v), [0, 2, 1, 3]), [size, length, config.hiddenSize]);
-    const attended = dropout(linear(context, params, n.attentionOutput), config.hiddenDropout, training, passSeed, 2 + 3 * layer);
+    const attended = dropout(linear(context, params, n.attentionOutput), config.hiddenDropout, training, sampleSeeds, 2 + 3 * layer);
     const h = layerNorm(tf.add(attended, x), params, n.attentionNorm, config.layerNormEps);
-    const ff = dropout(linear(act(linear(h, params, n.intermediate), config.activation), params, n.output), config.hiddenDropout, training, passSeed, 3 + 3 * layer);
+    const ff = dropout(linear(act(linear(h, params, n.intermediate), config.activation), params, n.output), config.hiddenDropout, training, sampleSeeds, 3 + 3 * layer);
     x = layerNorm(tf.add(ff, h), params, n.outputNorm, config.layerNormEps);
   }
   return x as tf.Tensor3D;
 }
 
-/** The head's logits from rows x [n, hidden]. */
-export function referenceHead(head: HeadSpec, family: ModelFamily, config: EncoderConfig, params: Params, x: tf.Tensor, training: boolean, passSeed: number): tf.Tensor2D {
+/** The head's logits from rows x [n, hidden]: whole groups of rows per sample, in sample order. */
+export function referenceHead(head: HeadSpec, family: ModelFamily, config: EncoderConfig, params: Params, x: tf.Tensor, training: boolean, sampleSeeds: readonly number[]): tf.Tensor2D {
   let current = x;
   head.steps.forEach((step, index) => {
     switch (step.kind) {
       case 'dropout':
-        current = dropout(current, step.rate === 'classifier' ? config.classifierDropout : config.hiddenDropout, training, passSeed, 100_000 + index);
+        current = dropout(current, step.rate === 'classifier' ? config.classifierDropout : config.hiddenDropout, training, sampleSeeds, 100_000 + index);
         break;
       case 'dense':
         current = linear(current, params, step.prefix);

@@ -54,7 +54,7 @@ async function run(mode: Mode, params: Record<string, Param>, body: (context: Ba
   );
   const grads = new GradientStore(store.layout);
   for (const [name, values] of Object.entries(initialGrads)) grads.add(store.layout.indexOf(name), values);
-  const context = backwardContext(layerContext(store, true, 42), grads);
+  const context = backwardContext(layerContext(store, true, [42]), grads);
   assert.equal(context.fused, mode === 'wasm+native', 'fused kernels in use exactly on wasm + native');
   const before = tf.memory().numTensors;
   const tensors = body(context, (name) => store.layout.indexOf(name));
@@ -150,7 +150,8 @@ for (const queries of [6, 1]) {
     const dContext = normal(size * heads * queries * width, 13);
     // Sample 1 has 4 real tokens: its last two keys are masked.
     const mask = Float32Array.from({ length: size * keys }, (_, i) => (i >= keys && i % keys >= 4 ? FLOAT32_MIN : 0));
-    const site: DropoutSite = { rate: 0.3, training: true, seed: 4242, ...(queries === 1 ? { firstOf: { groups: size * heads, rows: keys } } : {}) };
+    // One stream per sample and head; rows (queries) 8 draws apart, more than the 6 keys.
+    const site: DropoutSite = { rate: 0.3, training: true, seeds: [4242, 4243, 0, 0xffffffff], rowStride: 8 };
     const { fused, ops } = await both({}, (context) =>
       tf.tidy(() => {
         const attention = attentionForward(
@@ -169,7 +170,9 @@ for (const queries of [6, 1]) {
     );
     const names = ['context', 'probabilities', 'dQueries', 'dKeys', 'dValues'];
     // The fused path scales the scores, the ops the queries: different roundings of the same product.
-    names.forEach((name, i) => assertClose(fused.outputs[i]!, ops.outputs[i]!, 5e-5, 1e-3, name));
+    // The gradients are sums of O(1) terms (|dQueries| reaches 3) that can cancel to ~1e-3: their
+    // float32 rounding is absolute, so values below 0.1 are compared absolutely.
+    names.forEach((name, i) => assertClose(fused.outputs[i]!, ops.outputs[i]!, 5e-5, 0.1, name));
     // Masked keys get exactly zero probability on both paths.
     const probabilities = fused.outputs[1]!;
     for (let row = heads * queries; row < 2 * heads * queries; row++) for (const key of [4, 5]) assert.equal(probabilities[row * keys + key], 0);
@@ -182,9 +185,10 @@ test('bias + dropout: the fused kernel is Add → Mul(mask) bit for bit, its bac
   const dy = normal(rows * cols, 15);
   const params = { bias: { shape: [cols], values: normal(cols, 16) } };
   for (const site of [
-    { rate: 0.3, training: true, seed: 77 },
-    { rate: 0.1, training: true, seed: 0xfedcba98 },
-    { rate: 0.3, training: false, seed: 77 },
+    { rate: 0.3, training: true, seeds: [77, 78, 79, 80] },
+    { rate: 0.1, training: true, seeds: Array.from({ length: rows }, (_, row) => 0xfedcba98 - row) },
+    { rate: 0.3, training: true, seeds: [77], rowStride: 100 },
+    { rate: 0.3, training: false, seeds: [77] },
   ]) {
     const { fused, ops } = await both(params, (context, index) =>
       tf.tidy(() => {
@@ -199,11 +203,12 @@ test('bias + dropout: the fused kernel is Add → Mul(mask) bit for bit, its bac
   }
 });
 
-test('dropout alone: the fused kernel draws the JavaScript mask bit for bit, also for the first-position rows of a larger tensor', { skip }, async () => {
+test('dropout alone: the fused kernel draws the JavaScript mask bit for bit, for any grouping of rows and row stride', { skip }, async () => {
   const cases: { shape: [number, number]; site: DropoutSite }[] = [
-    { shape: [50, 33], site: { rate: 0.2, training: true, seed: 5 } },
-    { shape: [8, 33], site: { rate: 0.5, training: true, seed: 6, firstOf: { groups: 8, rows: 11 } } },
-    { shape: [8, 66], site: { rate: 0.5, training: true, seed: 6, firstOf: { groups: 4, rows: 5 } } },
+    { shape: [50, 33], site: { rate: 0.2, training: true, seeds: [5] } },
+    { shape: [50, 33], site: { rate: 0.2, training: true, seeds: [5, 6, 7, 8, 9] } },
+    { shape: [8, 33], site: { rate: 0.5, training: true, seeds: [1, 2, 3, 4, 5, 6, 7, 8], rowStride: 40 } },
+    { shape: [8, 66], site: { rate: 0.5, training: true, seeds: [6, 0xffffffff, 0, 6], rowStride: 512 } },
   ];
   for (const { shape, site } of cases) {
     const x = normal(shape[0] * shape[1], 17);

@@ -98,7 +98,7 @@ function summationError(actual: ArrayLike<number>, reference: { value: Float64Ar
 }
 
 function contextFor(store: ParameterStore, precision: Precision): BackwardContext {
-  return backwardContext(layerContext(store, true, 1, { precision }), new GradientStore(store.layout));
+  return backwardContext(layerContext(store, true, [], { precision }), new GradientStore(store.layout));
 }
 
 for (const mode of MODES) {

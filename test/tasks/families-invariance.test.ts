@@ -1,7 +1,8 @@
 /**
  * The invariant holds for every family: the parameters after an epoch do not depend on the
  * micro-batch size or on the worker count (to float32 rounding), on the tiny checkpoints of
- * each family in Hugging Face's layout.
+ * each family in Hugging Face's layout — with dropout off, and with dropout on, whose masks
+ * are drawn per sample (from the seed, the epoch and the sample's index), not per micro-batch.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,18 +76,38 @@ for (const family of ['bert', 'distilbert', 'roberta', 'electra']) {
     const adamw = difference(await trainEpoch(make(), samples, 1, 'adamw'), await trainEpoch(make(), samples, 5, 'adamw'), KEY_BIAS);
     // Adam divides by √v: a small gradient's rounding difference is magnified in the first steps.
     assert.ok(adamw <= 5e-5, `AdamW, micro-batch 1: ${adamw}`);
-    const shared = make(true);
-    const engine = await createParallelEngine<SequenceSample>(shared, {
-      workers: 2,
-      factory: { module: new URL('../../src/node/replica.js', import.meta.url).href, exportName: 'taskModelReplica', options: spec },
-      backend: 'cpu',
-      fastKernels: false,
-    });
-    try {
-      const found = difference(await trainEpoch(shared, samples, 1, 'sgd', engine), reference);
-      assert.ok(found <= 1e-5, `SGD, 2 workers: ${found}`);
-    } finally {
-      await engine.close();
-    }
+    const found = difference(await trainWithWorkers(make, spec, samples), reference);
+    assert.ok(found <= 1e-5, `SGD, 2 workers: ${found}`);
   });
+
+  test(`${family} with dropout 0.1: micro-batches of 1, 2 and 5 and 2 workers end the epoch with the same parameters`, { timeout: 120_000 }, async () => {
+    await useBackend('cpu');
+    const { samples, make, spec } = await setUp(family, 0.1);
+    const reference = await trainEpoch(make(), samples, 5, 'sgd');
+    const { samples: undropped, make: makeUndropped } = await setUp(family, 0);
+    // Dropout is on: the same split without it trains other weights.
+    assert.ok(difference(reference, await trainEpoch(makeUndropped(), undropped, 5, 'sgd')) > 1e-3, 'dropout changed the training');
+    for (const microBatch of [1, 2]) {
+      const found = difference(await trainEpoch(make(), samples, microBatch, 'sgd'), reference);
+      assert.ok(found <= 1e-5, `SGD, micro-batch ${microBatch}: ${found}`);
+    }
+    const found = difference(await trainWithWorkers(make, spec, samples), reference);
+    assert.ok(found <= 1e-5, `SGD, 2 workers: ${found}`);
+  });
+}
+
+/** An SGD epoch at micro-batch 1 on 2 workers (the main thread and one worker thread). */
+async function trainWithWorkers(make: (shared?: boolean) => TaskModel<SequenceSample>, spec: ModelSpec, samples: SequenceSample[]): Promise<TaskModel<SequenceSample>> {
+  const shared = make(true);
+  const engine = await createParallelEngine<SequenceSample>(shared, {
+    workers: 2,
+    factory: { module: new URL('../../src/node/replica.js', import.meta.url).href, exportName: 'taskModelReplica', options: spec },
+    backend: 'cpu',
+    fastKernels: false,
+  });
+  try {
+    return await trainEpoch(shared, samples, 1, 'sgd', engine);
+  } finally {
+    await engine.close();
+  }
 }

@@ -65,7 +65,9 @@ function samples(count: number, seed: number): SequenceSample[] {
 function gradients(model: SequenceClassifier, data: readonly SequenceSample[], microBatch: number, factor: number): Float32Array {
   const grads = new GradientStore(model.parameters.layout);
   for (let start = 0; start < data.length; start += microBatch) {
-    model.accumulateGradients(data.slice(start, start + microBatch), grads, { factor, training: true, dropoutSeed: 11, epoch: 0 });
+    // One dropout seed per sample index, as fit gives them: the split does not change a mask.
+    const dropoutSeeds = data.slice(start, start + microBatch).map((_, i) => 11 + start + i);
+    model.accumulateGradients(data.slice(start, start + microBatch), grads, { factor, training: true, dropoutSeeds, epoch: 0 });
   }
   const out = Float32Array.from(grads.arena.data);
   model.parameters.releaseMirrors();

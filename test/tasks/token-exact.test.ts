@@ -92,13 +92,13 @@ function sentence(length: number, labelled: number, seed: number, labelOf: (stre
 /** Σ over micro-batches of factor_j · ∇(Σ loss of micro-batch j), as one flat array. */
 function windowGradient<Sample>(model: TaskModel<Sample>, microBatches: Sample[][], factors: number[]): Float32Array {
   const grads = new GradientStore(model.parameters.layout);
-  microBatches.forEach((samples, j) => model.accumulateGradients(samples, grads, { factor: factors[j]!, training: true, dropoutSeed: 7, epoch: 0 }));
+  microBatches.forEach((samples, j) => model.accumulateGradients(samples, grads, { factor: factors[j]!, training: true, dropoutSeeds: samples.map(() => 7), epoch: 0 }));
   return Float32Array.from(grads.views().flatMap((view) => Array.from(view)));
 }
 
 function exactGradient<Sample>(model: TaskModel<Sample>, microBatches: Sample[][], itemCount: number): Float32Array {
   const grads = new GradientStore(model.parameters.layout);
-  accumulateWindow(grads, model, { microBatches, itemCount, lossScale: 1, dropoutSeeds: microBatches.map(() => 7), epoch: 0 });
+  accumulateWindow(grads, model, { microBatches, itemCount, lossScale: 1, dropoutSeeds: microBatches.map((samples) => samples.map(() => 7)), epoch: 0 });
   return Float32Array.from(grads.views().flatMap((view) => Array.from(view)));
 }
 

@@ -93,7 +93,7 @@ test('shares of a window computed into separate stores and added equal the local
   const data = tokenData(9, 10, 3, 6, 5);
   const microBatches = [data.slice(0, 4), data.slice(4, 7), data.slice(7)];
   const itemCount = model.countItems(data, 0);
-  const work = { microBatches, itemCount, lossScale: 8, dropoutSeeds: [11, 12, 13], epoch: 0 };
+  const work = { microBatches, itemCount, lossScale: 8, dropoutSeeds: microBatches.map((samples, j) => samples.map((_, i) => 11 + 10 * j + i)), epoch: 0 };
 
   const local = new GradientStore(model.parameters.layout);
   const localLoss = (await localEngine(model).computeWindow(local, work)).lossSum;
@@ -101,8 +101,8 @@ test('shares of a window computed into separate stores and added equal the local
   // Two "workers": micro-batches {0, 1} and {2}.
   const shareA = new GradientStore(model.parameters.layout);
   const shareB = new GradientStore(model.parameters.layout);
-  const lossA = accumulateWindow(shareA, model, { ...work, microBatches: microBatches.slice(0, 2), dropoutSeeds: [11, 12] });
-  const lossB = accumulateWindow(shareB, model, { ...work, microBatches: microBatches.slice(2), dropoutSeeds: [13] });
+  const lossA = accumulateWindow(shareA, model, { ...work, microBatches: microBatches.slice(0, 2), dropoutSeeds: work.dropoutSeeds.slice(0, 2) });
+  const lossB = accumulateWindow(shareB, model, { ...work, microBatches: microBatches.slice(2), dropoutSeeds: work.dropoutSeeds.slice(2) });
   const pooled = new GradientStore(model.parameters.layout);
   pooled.addStore(shareA);
   pooled.addStore(shareB);
@@ -112,11 +112,14 @@ test('shares of a window computed into separate stores and added equal the local
   model.dispose();
 });
 
-test('accumulateWindow needs one dropout seed per micro-batch', () => {
+test('accumulateWindow needs the dropout seeds of every micro-batch, one per sample', () => {
   const model = linearRegression(2, 1);
   const data = regressionData(4, 2, 1);
   const grads = new GradientStore(model.parameters.layout);
-  assert.throws(() => accumulateWindow(grads, model, { microBatches: [data.slice(0, 2), data.slice(2)], itemCount: 4, lossScale: 1, dropoutSeeds: [1], epoch: 0 }), ConfigError);
+  const work = { microBatches: [data.slice(0, 2), data.slice(2)], itemCount: 4, lossScale: 1, epoch: 0 };
+  assert.throws(() => accumulateWindow(grads, model, { ...work, dropoutSeeds: [[1, 2]] }), /dropout seeds for 2 micro-batches, got 1/);
+  assert.throws(() => accumulateWindow(grads, model, { ...work, dropoutSeeds: [[1, 2], [3]] }), /micro-batch 1 has 2 samples but 1 dropout seeds/);
+  assert.throws(() => accumulateWindow(grads, model, { ...work, dropoutSeeds: [[1, 2], [3]] }), ConfigError);
   model.dispose();
 });
 

@@ -62,7 +62,7 @@ test('the loss sum is Σ lossPerItem over the samples', () => {
   const network = smallNetwork();
   const model = fromLayersModel(network, tfl.metrics.meanSquaredError);
   const samples = data.slice(0, 4);
-  const lossSum = model.accumulateGradients(samples, new GradientStore(model.parameters.layout), { factor: 1, training: false, dropoutSeed: 0, epoch: 0 });
+  const lossSum = model.accumulateGradients(samples, new GradientStore(model.parameters.layout), { factor: 1, training: false, dropoutSeeds: samples.map(() => 0), epoch: 0 });
   const prediction = network.predict(tf.tensor2d(samples.map((sample) => sample.x as number[]))) as tf.Tensor;
   const predicted = prediction.dataSync();
   const expected = samples.reduce((sum, sample, index) => sum + (predicted[index]! - (sample.y as number)) ** 2, 0);
@@ -77,7 +77,7 @@ test('fromLayersModel rejects models without weights and losses of the wrong sha
   assert.throws(() => fromLayersModel(empty, tfl.metrics.meanSquaredError), ConfigError);
   const network = smallNetwork();
   const model = fromLayersModel(network, (yTrue, yPred) => tf.sub(yTrue, yPred));
-  assert.throws(() => model.accumulateGradients(data.slice(0, 3), new GradientStore(model.parameters.layout), { factor: 1, training: true, dropoutSeed: 0, epoch: 0 }), ConfigError);
+  assert.throws(() => model.accumulateGradients(data.slice(0, 3), new GradientStore(model.parameters.layout), { factor: 1, training: true, dropoutSeeds: [0, 0, 0], epoch: 0 }), ConfigError);
   network.dispose();
   empty.dispose();
 });

@@ -3,11 +3,14 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, ConfigError, DataError } from '../../src/core/errors.js';
+import { deriveSeed } from '../../src/core/random.js';
+import { MASKING_STREAM } from '../../src/tasks/masking.js';
 import { createOptimizer, lrMultiplier } from '../../src/optim/index.js';
 import {
   accumulateWindow,
   fit,
   LossScaler,
+  sampleDropoutSeed,
   type FitOptions,
   type StepEvent,
   type TrainingState,
@@ -206,6 +209,33 @@ test('a custom engine computes the windows', async () => {
   assert.deepEqual(calls, [[3, 3, 2], [2]]);
   optimizer.dispose();
   model.dispose();
+});
+
+test('each sample gets the dropout seed of (seed, epoch, its index), whatever the micro-batch size', async () => {
+  const data = regressionData(11, 2, 1);
+  const seedsOf = async (microBatch: number, seed: number): Promise<Map<string, number>> => {
+    const model = linearRegression(2, 3);
+    const optimizer = createOptimizer({ kind: 'sgd' });
+    const seen = new Map<string, number>();
+    const engine: WindowGradientEngine<Regression> = {
+      async computeWindow(grads, work) {
+        work.microBatches.forEach((samples, j) => samples.forEach((sample, i) => seen.set(`${work.epoch}:${data.indexOf(sample)}`, work.dropoutSeeds[j]![i]!)));
+        return { lossSum: accumulateWindow(grads, model, work) };
+      },
+    };
+    await fit({ model, data, epochs: 2, microBatch, batch: 4, seed, optimizer, lr: 0.1, engine });
+    optimizer.dispose();
+    model.dispose();
+    return seen;
+  };
+  const expected = new Map(Array.from({ length: 22 }, (_, k) => [`${Math.floor(k / 11)}:${k % 11}`, sampleDropoutSeed(7, Math.floor(k / 11), k % 11)]));
+  assert.deepEqual(await seedsOf(1, 7), expected);
+  assert.deepEqual(await seedsOf(3, 7), expected);
+  assert.equal(new Set(expected.values()).size, 22, 'every sample of every epoch has its own stream');
+  assert.notDeepEqual(await seedsOf(3, 8), expected);
+  // Apart from masked LM's stream of the same (seed, epoch, sample) and from the permutation's.
+  assert.notEqual(sampleDropoutSeed(7, 0, 3), deriveSeed(7, 0, 3, MASKING_STREAM));
+  assert.notEqual(sampleDropoutSeed(7, 0, 0), deriveSeed(7, 0));
 });
 
 test('a window without loss items is a DataError', async () => {

@@ -150,10 +150,11 @@ export interface NativeAddon {
   /** dx = y·(dy − Σ dy·y)·scale. */
   softmaxBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, dx: Float32Array): void;
   /**
-   * y = (x + bias)·mask with the mask of `fillDropoutMask(·, rate, seed)` (src/core/random.ts),
-   * drawn in the kernel and never stored: row r uses the mask's row
-   * ⌊r / groupRows⌋·groupRowStride + r mod groupRows (groupRows = rows: the mask as is). bias
-   * [cols] or null; rate 0: y = x + bias. seed: the stream's unsigned 32-bit state.
+   * y = (x + bias)·mask with the mask of `fillGroupedDropoutMask` (src/core/random.ts), drawn in
+   * the kernel and never stored: row r is row r mod groupRows of group ⌊r / groupRows⌋, and its
+   * column c is draw (r mod groupRows)·rowStride + c (rowStride ≥ cols) of the stream whose
+   * unsigned 32-bit state is seeds[⌊r / groupRows⌋]. bias [cols] or null; rate 0: y = x + bias
+   * (seeds may be null).
    */
   biasDropoutForward(
     x: Float32Array,
@@ -161,9 +162,9 @@ export interface NativeAddon {
     rows: number,
     cols: number,
     rate: number,
-    seed: number,
+    seeds: Uint32Array | null,
     groupRows: number,
-    groupRowStride: number,
+    rowStride: number,
     y: Float32Array,
   ): void;
   /** dx = dy·mask (null: not written); dbias (+)= Σ_rows dy·mask (null: skipped); mask as `biasDropoutForward`. */
@@ -172,9 +173,9 @@ export interface NativeAddon {
     rows: number,
     cols: number,
     rate: number,
-    seed: number,
+    seeds: Uint32Array | null,
     groupRows: number,
-    groupRowStride: number,
+    rowStride: number,
     dx: Float32Array | null,
     dbias: Float32Array | null,
     accumulateDbias?: boolean,
