@@ -5,7 +5,9 @@
  * --model data/default-model (config only: weights from the seed). Everything else is the
  * same, so the difference is the pretraining. Prints a markdown table.
  *
- *   npm run build && node dist/bench/pretrained-demo.js [--seeds 0-4] [--parallel 2]
+ *   npm run build && node dist/bench/pretrained-demo.js [--seeds 0-4] [--parallel 2] [--lr 3e-4] [--epochs 12]
+ *
+ * (--lr and --epochs change both starts' settings, to see whether another setting suits both.)
  *
  * Accuracy does not depend on the machine's load (runs are deterministic for a given worker
  * count); the times do.
@@ -47,7 +49,10 @@ interface Result {
 }
 
 /** The demo's own settings (src/cli/train.ts EMBEDDED_DEFAULT), given explicitly so both starts use them. */
-const DEMO = ['--data', path.join(root, 'data', 'spam', 'train.jsonl'), '--eval', path.join(root, 'data', 'spam', 'eval.jsonl'), '--epochs', '12', '--lr', '5e-4', '--warmup-steps', '4', '--weight-decay', '0.01'];
+const DEMO = [
+  '--data', path.join(root, 'data', 'spam', 'train.jsonl'), '--eval', path.join(root, 'data', 'spam', 'eval.jsonl'),
+  '--epochs', argument('--epochs', '12'), '--lr', argument('--lr', '3e-4'), '--warmup-steps', '4', '--weight-decay', '0.01',
+];
 
 function run(start: (typeof starts)[number], seed: number): Promise<Result> {
   const out = path.join(work, `${start.name}-${seed}`);

@@ -4,7 +4,7 @@
  *
  *   1. Bundle sizes: the page's two scripts as `npm run web` builds them (minified), raw and gzip,
  *      and the wasm binary each build loads.
- *   2. Training speed on the demo model (data/default-model on data/spam/train.jsonl, the embedded
+ *   2. Training speed on the demo model (data/pretrained-model on data/spam/train.jsonl, the embedded
  *      default's settings): the page in headless Chromium — cross-origin isolated (threaded SIMD
  *      build) and not isolated (?threads=1 has no effect there: the plain SIMD build) — against the
  *      CLI on Node wasm without the native addon, one worker and two. Training seconds as each
@@ -76,7 +76,7 @@ try {
     const out = mkdtempSync(path.join(tmpdir(), 'microbatch-bench-web-'));
     const result = spawnSync(
       process.execPath,
-      [path.join(root, 'bin', 'microbatch.mjs'), 'train', '--data', path.join(root, 'data', 'spam', 'train.jsonl'), '--model', path.join(root, 'data', 'default-model'), '--out', out, '--epochs', String(epochs), '--lr', '5e-4', '--warmup-steps', '4', '--weight-decay', '0.01', '--workers', String(workers), '--backend', 'wasm'],
+      [path.join(root, 'bin', 'microbatch.mjs'), 'train', '--data', path.join(root, 'data', 'spam', 'train.jsonl'), '--model', path.join(root, 'data', 'pretrained-model'), '--out', out, '--epochs', String(epochs), '--lr', '3e-4', '--warmup-steps', '4', '--weight-decay', '0.01', '--workers', String(workers), '--backend', 'wasm'],
       { encoding: 'utf8', env: { ...process.env, MICROBATCH_NATIVE: '0' } },
     );
     if (result.status !== 0) throw new Error(result.stderr);

@@ -40,7 +40,7 @@ const BUNDLED = 550;
 export const PRETRAIN_FLAGS = [
   '--pack', '--max-length', '128',
   '--mlm-probability', '0.15',
-  '--epochs', '5', '--batch', '64', '--micro-batch', '32',
+  '--epochs', '20', '--batch', '32', '--micro-batch', '32',
   '--lr', '1e-3', '--warmup-ratio', '0.06', '--schedule', 'linear', '--weight-decay', '0.01',
   '--seed', '0', '--workers', '2', '--eval-every-epoch',
 ];

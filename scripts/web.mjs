@@ -2,7 +2,7 @@
 // `npm run web`: bundles the in-browser fine-tuning page (web/) with esbuild and serves it on
 // 127.0.0.1, printing the URL. Everything is served from memory or read-only from a fixed set
 // of files: the two bundles, the page's HTML and CSS, uPlot's files, TF.js's .wasm binaries, and
-// the bundled default model (data/default-model) and data (data/spam). Every response carries
+// the bundled pretrained default model (data/pretrained-model) and data (data/spam). Every response carries
 // Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, so the
 // page is cross-origin isolated: SharedArrayBuffer exists and TF.js loads its threaded wasm build.
 //
@@ -80,14 +80,14 @@ function plainFiles(dir) {
   return readdirSync(dir).filter((name) => !name.startsWith('.') && statSync(path.join(dir, name)).isFile());
 }
 
-const DATA_DIRS = { 'default-model': path.join(root, 'data', 'default-model'), spam: path.join(root, 'data', 'spam') };
+const DATA_DIRS = { 'pretrained-model': path.join(root, 'data', 'pretrained-model'), spam: path.join(root, 'data', 'spam') };
 const WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 const UPLOT_DIR = path.dirname(require.resolve('uplot/dist/uPlot.min.css'));
 
 /** What the page offers preselected: the CLI's embedded default (src/cli/train.ts). */
 function bundledManifest() {
   return {
-    model: { source: 'default-model', base: '/data/default-model/', files: plainFiles(DATA_DIRS['default-model']).filter((name) => name !== 'README.md') },
+    model: { source: 'pretrained-model', base: '/data/pretrained-model/', files: plainFiles(DATA_DIRS['pretrained-model']).filter((name) => name !== 'README.md' && name !== 'pretraining.json') },
     train: { file: 'train.jsonl', url: '/data/spam/train.jsonl' },
     eval: { file: 'eval.jsonl', url: '/data/spam/eval.jsonl' },
   };
@@ -167,7 +167,8 @@ const server = http.createServer((request, response) => {
 server.listen(port, flags.host, () => {
   const address = server.address();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`microbatch web: http://${host}:${address.port}/\n`);
-  for (const [name, bytes] of bundles) if (name.endsWith('.js')) process.stdout.write(`  ${name}: ${(bytes.byteLength / 1024).toFixed(0)} KiB\n`);
+  // One write, the URL line first: whoever waits for the URL has the bundle sizes too.
+  const sizes = [...bundles].filter(([name]) => name.endsWith('.js')).map(([name, bytes]) => `  ${name}: ${(bytes.byteLength / 1024).toFixed(0)} KiB\n`);
+  process.stdout.write(`microbatch web: http://${host}:${address.port}/\n${sizes.join('')}`);
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)));

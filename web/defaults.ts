@@ -10,7 +10,7 @@ export const DEFAULT_SETTINGS: PageSettings = {
   microBatch: 8,
   batch: 32,
   epochs: 12,
-  lr: 5e-4,
+  lr: 3e-4,
   weightDecay: 0.01,
   optimizer: 'adamw',
   schedule: 'linear',

@@ -37,7 +37,7 @@ test('train --data without --model fine-tunes the shipped pretrained model with 
   assert.match(result.stderr, /model: initialised fresh bert\.pooler\.dense\.weight, bert\.pooler\.dense\.bias, classifier\.weight, classifier\.bias/);
   const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
   assert.deepEqual(summary.labels, ['negative', 'positive']);
-  assert.equal(summary.settings.lr, 5e-4, 'the default model\'s learning rate');
+  assert.equal(summary.settings.lr, 3e-4, 'the default model\'s learning rate');
   assert.equal(summary.settings.epochs, 1, 'a flag given explicitly wins');
   assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).architectures, ['BertForSequenceClassification']);
 });

@@ -35,11 +35,11 @@ after(async () => {
   await server?.close();
 });
 
-const DEFAULT_MODEL = path.join(REPO_ROOT, 'data', 'default-model');
+const DEFAULT_MODEL = path.join(REPO_ROOT, 'data', 'pretrained-model');
 const TRAIN = path.join(REPO_ROOT, 'data', 'spam', 'train.jsonl');
 const EVAL = path.join(REPO_ROOT, 'data', 'spam', 'eval.jsonl');
 /** The embedded default's settings (src/cli/train.ts) as flags, for a CLI run given --data and --model. */
-const EMBEDDED_FLAGS = ['--lr', '5e-4', '--warmup-steps', '4', '--weight-decay', '0.01'];
+const EMBEDDED_FLAGS = ['--lr', '3e-4', '--warmup-steps', '4', '--weight-decay', '0.01'];
 /** Node on the page's kernels: TF.js wasm with the fast kernels, one worker, no native addon. */
 const WASM_ONLY = { MICROBATCH_NATIVE: '0' };
 const PREDICT_TEXT = 'Subject: WIN a FREE cruise!!! Click now to claim your prize, limited offer';
@@ -73,11 +73,11 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
   assert.match(environment, /cross-origin isolated/);
   assert.match(environment, /WebGPU: /);
   // The bundled default is preselected, with the embedded default's settings.
-  assert.match(await page.locator('#model-info').innerText(), /default-model · bundled default[\s\S]*bert[\s\S]*2 layers, hidden 128/);
+  assert.match(await page.locator('#model-info').innerText(), /pretrained-model · bundled default[\s\S]*bert[\s\S]*2 layers, hidden 128/);
   assert.equal(await page.locator('#train-name').innerText(), 'train.jsonl');
   assert.equal(await page.locator('#eval-name').innerText(), 'eval.jsonl');
   assert.match(await page.locator('#train-info').innerText(), /110 rows · (ham 55, spam 55|spam 55, ham 55)/);
-  assert.equal(await page.inputValue('#lr'), '0.0005');
+  assert.equal(await page.inputValue('#lr'), '0.0003');
   assert.equal(await page.inputValue('#epochs'), '12');
   assert.match(await page.locator('#plan').innerText(), /110 samples → windows \[32, 32, 32, 14\] each epoch, 4 optimizer steps/);
 
@@ -121,10 +121,10 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
   // The checkpoint: config, model.safetensors and the tokenizer files, in one folder of a zip.
   const dir = tempDir('web-page');
   const zip = await downloadOf(page, '#download-checkpoint', path.join(dir, 'checkpoint.zip'));
-  assert.equal(zip.name, 'default-model-finetuned.zip');
+  assert.equal(zip.name, 'pretrained-model-finetuned.zip');
   const entries = unzipSync(readFileSync(zip.file));
-  assert.deepEqual(Object.keys(entries).sort(), ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt'].map((name) => `default-model-finetuned/${name}`));
-  const checkpoint = path.join(dir, 'default-model-finetuned');
+  assert.deepEqual(Object.keys(entries).sort(), ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt'].map((name) => `pretrained-model-finetuned/${name}`));
+  const checkpoint = path.join(dir, 'pretrained-model-finetuned');
   mkdirSync(checkpoint);
   for (const [name, bytes] of Object.entries(entries)) writeFileSync(path.join(dir, name), bytes);
   const report = await downloadOf(page, '#download-report', path.join(dir, 'report.html'));
@@ -141,7 +141,7 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
   assert.match(cli.stderr, /backend wasm \(SIMD on, 1 thread, fast kernels, native matMul off: disabled by MICROBATCH_NATIVE=0\)/);
   assert.match(cli.stdout, /^epoch 1: 110\/110 samples in 4 steps \[32, 32, 32, 14\]$/m);
   const nodeWeights = parseSafetensors(new Uint8Array(readFileSync(path.join(out, 'model.safetensors'))), 'cli').tensors;
-  const pageWeights = parseSafetensors(entries['default-model-finetuned/model.safetensors']!, 'page').tensors;
+  const pageWeights = parseSafetensors(entries['pretrained-model-finetuned/model.safetensors']!, 'page').tensors;
   const difference = compareWeights(nodeWeights, pageWeights, 1e-6);
   t.diagnostic(`page vs Node (wasm, 1 worker, no native addon): ${difference.identical} of ${difference.parameters} parameters bit-identical, max |Δ| ${difference.maxAbsolute}, max relative ${difference.maxRelative}`);
   assert.ok(difference.maxRelative <= 1e-5, `max relative difference ${difference.maxRelative} at ${difference.worst}`);

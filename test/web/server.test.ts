@@ -43,8 +43,10 @@ function request(rawPath: string, method = 'GET'): Promise<Response> {
   });
 }
 
-test('prints its URL on 127.0.0.1 and the bundle sizes', () => {
+test('prints its URL on 127.0.0.1 and the bundle sizes', async () => {
   assert.match(server!.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  // The sizes are in the URL's write; a pipe may still hand them over in a later chunk.
+  for (let waited = 0; !/worker\.js/.test(server!.output) && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.match(server!.output, /^ {2}app\.js: \d+ KiB$/m);
   assert.match(server!.output, /^ {2}worker\.js: \d+ KiB$/m);
 });
@@ -58,7 +60,7 @@ test('serves the page, its bundles, uPlot, the wasm binaries and the bundled mod
     ['/vendor/uPlot.iife.min.js', /^text\/javascript/],
     ['/wasm/tfjs-backend-wasm-simd.wasm', /^application\/wasm$/],
     ['/wasm/tfjs-backend-wasm-threaded-simd.wasm', /^application\/wasm$/],
-    ['/data/default-model/config.json', /^application\/json/, path.join(REPO_ROOT, 'data', 'default-model', 'config.json')],
+    ['/data/pretrained-model/config.json', /^application\/json/, path.join(REPO_ROOT, 'data', 'pretrained-model', 'config.json')],
     ['/data/spam/eval.jsonl', /^text\/plain/, path.join(REPO_ROOT, 'data', 'spam', 'eval.jsonl')],
     ['/bundled.json', /^application\/json/],
   ];
@@ -72,12 +74,12 @@ test('serves the page, its bundles, uPlot, the wasm binaries and the bundled mod
     if (file !== undefined) assert.deepEqual(response.body, readFileSync(file), url);
   }
   const bundled = JSON.parse((await request('/bundled.json')).body.toString()) as { model: { files: string[] }; train: { url: string } };
-  assert.deepEqual(bundled.model.files.sort(), ['config.json', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt']);
+  assert.deepEqual(bundled.model.files.sort(), ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt']);
   assert.equal(bundled.train.url, '/data/spam/train.jsonl');
 });
 
 test('nothing outside its fixed files: traversal, other directories and other methods are refused', async () => {
-  for (const url of ['/data/spam/../../package.json', '/data/spam/..%2F..%2Fpackage.json', '/data/default-model/%2E%2E', '/data/../package.json', '/wasm/../../package.json', '/package.json', '/src/index.ts', '/node_modules/uplot/package.json', '/data/spam', '/data/other/x', '/web/main.ts', '/%E0%A4%A']) {
+  for (const url of ['/data/spam/../../package.json', '/data/spam/..%2F..%2Fpackage.json', '/data/pretrained-model/%2E%2E', '/data/../package.json', '/wasm/../../package.json', '/package.json', '/src/index.ts', '/node_modules/uplot/package.json', '/data/spam', '/data/other/x', '/web/main.ts', '/%E0%A4%A']) {
     const response = await request(url);
     assert.ok(response.status === 404 || response.status === 400, `${url}: ${response.status}`);
     assert.equal(response.headers['cross-origin-embedder-policy'], 'require-corp', url);
