@@ -21,7 +21,7 @@ export function pretrainCommand(): Command {
     .option('--whole-word-mask', 'select whole words: all sub-tokens of a chosen word are predicted')
     .option('--pack', 'concatenate the documents and cut them into blocks of --max-length (run_mlm\'s group_texts) instead of truncating each document')
     .option('--text-field <name>', 'JSONL / CSV / TSV: the field holding the text', 'text');
-  addRunOptions(command, ['loss']).action(async (flags: PretrainFlags) => {
+  addRunOptions(command, ['loss']).action(async (flags: PretrainFlags, cmd: Command) => {
     if (flags.resume === undefined && (flags.data === undefined || flags.model === undefined || flags.out === undefined)) {
       throw new ConfigError('pretrain needs --data FILE, --model DIR (a checkpoint or a config-only directory) and --out DIR');
     }
@@ -30,7 +30,7 @@ export function pretrainCommand(): Command {
       data: flags.data ?? '',
       model: flags.model ?? '',
       out: flags.out ?? resumeOutputDir(flags.resume!),
-    });
+    }, cmd);
     if (flags.model !== undefined) settings.model = await modelDirectory(flags.model);
     await runFinetune(settings, flags.resume);
   });

@@ -21,7 +21,7 @@ export const EMBEDDED_DEFAULT = {
   eval: bundledPath('data', 'spam', 'eval.jsonl'),
   model: bundledPath('data', 'pretrained-model'),
   out: 'runs/demo',
-  overrides: { epochs: 12, lr: 5e-4, warmupSteps: 4, weightDecay: 0.01 } as Partial<FinetuneSettings>,
+  overrides: { epochs: 12, lr: 3e-4, warmupSteps: 4, weightDecay: 0.01 } as Partial<FinetuneSettings>,
 };
 
 /** What commander parses: the run's settings, except where flags and settings differ in shape. */
@@ -49,7 +49,7 @@ export function addRunOptions(command: Command, metrics: readonly MetricName[]):
     .option('--eval-every-epoch', 'evaluate after every epoch, not only at the end')
     .addOption(choiceOption('--metric <name>', 'early stopping: the evaluation metric to watch (needs --eval); the best epoch\'s weights are kept', metrics))
     .option('--patience <n>', 'early stopping: stop after n epochs without improvement (default: never stop, keep the best epoch)', positiveInteger)
-    .option('--micro-batch <n|auto>', 'samples per forward/backward pass, or "auto" to fit --memory-budget', microBatchValue, 8)
+    .option('--micro-batch <n|auto>', 'samples per forward/backward pass, or "auto" to fit --memory-budget; the default is lowered to --batch when that is smaller', microBatchValue, 8)
     .option('--memory-budget <size>', 'memory the run may use, wasm heap and host stores together, e.g. 6GB (default: 75% of RAM); --micro-batch auto picks the largest that fits, a given micro-batch is checked against it', byteSize)
     .option('--batch <n>', 'samples per optimizer step (the effective batch)', positiveInteger, 32)
     .option('--epochs <n>', 'passes over the data', positiveInteger, 3)
@@ -118,7 +118,7 @@ export function trainCommand(): Command {
         '(data/pretrained-model) on the bundled SpamAssassin subset (data/spam), evaluated on its held-out split.',
     )
     .option('--data <file>', 'training data: JSONL, CSV or TSV with a text and a label field; token classification: CoNLL columns or JSONL {"tokens": [...], "tags": [...]}')
-    .option('--model <dir|id>', `${MODEL_HELP}; a directory without weights initialises a new model from its config.json (default: the shipped pretrained small BERT, with its own defaults: --epochs 12 --lr 5e-4 --warmup-steps 4 --weight-decay 0.01)`)
+    .option('--model <dir|id>', `${MODEL_HELP}; a directory without weights initialises a new model from its config.json (default: the shipped pretrained small BERT, with its own defaults: --epochs 12 --lr 3e-4 --warmup-steps 4 --weight-decay 0.01)`)
     .addOption(choiceOption('--task <name>', 'what to train', ['sequence-classification', 'token-classification'], 'sequence-classification'))
     .option('--out <dir>', 'output directory: HF checkpoint, metrics.jsonl, summary.json, report.html, checkpoint/ (default for the embedded run: runs/demo)')
     .option('--eval <file>', 'evaluation data (same format); its metrics go into summary.json');
@@ -163,7 +163,7 @@ function resolveSettings(flags: RunFlags, cmd: Command): FinetuneSettings {
     model: flags.model ?? EMBEDDED_DEFAULT.model,
     out,
     ...(flags.eval === undefined && embedded ? { eval: EMBEDDED_DEFAULT.eval } : {}),
-  });
+  }, cmd);
   if (defaultModel) {
     for (const [key, value] of Object.entries(EMBEDDED_DEFAULT.overrides)) {
       if (cmd.getOptionValueSource(key) === 'default') (settings as unknown as Record<string, unknown>)[key] = value;
@@ -173,11 +173,14 @@ function resolveSettings(flags: RunFlags, cmd: Command): FinetuneSettings {
 }
 
 /** FinetuneSettings from a training command's flags and the paths it resolved. */
-export function runSettings(flags: RunFlags, resolved: Pick<FinetuneSettings, 'task' | 'data' | 'model' | 'out'> & { eval?: string }): FinetuneSettings {
+export function runSettings(flags: RunFlags, resolved: Pick<FinetuneSettings, 'task' | 'data' | 'model' | 'out'> & { eval?: string }, cmd?: Command): FinetuneSettings {
   const { resume: _resume, lossScale, metric, patience, evalEveryEpoch, ...rest } = flags;
   if (metric === undefined && patience !== undefined) throw new ConfigError('needs --metric (the evaluation metric to watch)', { field: 'patience' });
+  // The default micro-batch never exceeds a smaller --batch (one given explicitly still must not).
+  const microBatch = cmd?.getOptionValueSource('microBatch') === 'default' && typeof flags.microBatch === 'number' ? Math.min(flags.microBatch, flags.batch) : flags.microBatch;
   return {
     ...rest,
+    microBatch,
     textField: flags.textField ?? 'text',
     labelField: flags.labelField ?? 'label',
     evaluateEveryEpoch: evalEveryEpoch ?? false,
