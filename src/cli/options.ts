@@ -45,6 +45,10 @@ export function unitInterval(value: string): number {
 }
 
 /** `--micro-batch`: a positive integer, or "auto" (sized from `--memory-budget`). */
+export function workersValue(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : positiveInteger(value);
+}
+
 export function microBatchValue(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : positiveInteger(value);
 }

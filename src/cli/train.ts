@@ -1,10 +1,9 @@
-import os from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
 import { formatLedgerLine } from '../plan/index.js';
 import { bundledPath, finetune, resumeOutputDir, type FinetuneSettings, type FinetuneSummary } from '../node/finetune.js';
 import type { MetricName } from '../app/sweep/types.js';
-import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability, unitInterval } from './options.js';
+import { BACKEND_CHOICES, byteSize, choiceOption, microBatchValue, nonNegativeInteger, nonNegativeNumber, positiveInteger, probability, unitInterval, workersValue } from './options.js';
 import { MODEL_HELP, modelDirectory } from './model.js';
 import { createProgress } from './progress.js';
 
@@ -68,7 +67,7 @@ export function addRunOptions(command: Command, metrics: readonly MetricName[]):
     .option('--no-shuffle', 'keep the file order in every epoch')
     .option('--dropout <p>', 'override every dropout probability of the config', probability)
     .addOption(choiceOption('--precision <name>', 'matrix products: fp32, or bf16 autocast as torch.autocast(\'cpu\', dtype=torch.bfloat16) (bf16 operands, fp32 accumulation; weights, gradients and optimizer state stay fp32)', ['fp32', 'bf16'], 'fp32'))
-    .option('--workers <n>', 'compute threads: the main thread and n−1 workers sharing one copy of the parameters', positiveInteger, defaultWorkers())
+    .option('--workers <n|auto>', 'compute threads: the main thread and n−1 workers sharing one copy of the parameters; auto: one per core, or one whose native kernels use every core for models of 8 M parameters and more (faster there, see BENCHMARKS.md)', workersValue, 'auto')
     .addOption(choiceOption('--backend <name>', 'TF.js backend: auto picks node (if installed), else wasm, else cpu', BACKEND_CHOICES, 'auto'))
     .option('--save-every <n>', 'write a resumable checkpoint to <out>/checkpoint every n optimizer steps (epoch ends always)', nonNegativeInteger, 0)
     .option('--resume <dir>', 'continue an interrupted run from <dir> (its --out or its checkpoint/) with its saved settings')
@@ -143,10 +142,6 @@ function finalReport(summary: FinetuneSummary, evalLine: string | undefined, out
   if (evalLine !== undefined) lines.push(`eval: ${evalLine}`);
   if (!summary.stopped_early) lines.push(`wrote ${out}: HF checkpoint, metrics.jsonl, summary.json, report.html (${summary.train_seconds.toFixed(1)} s of training)`);
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
-}
-
-function defaultWorkers(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 function resolveSettings(flags: RunFlags, cmd: Command): FinetuneSettings {

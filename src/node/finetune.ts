@@ -20,6 +20,7 @@ import { metricsLine, trainModel, validateTrainingSettings, warmupStepsFor, type
 import { CheckpointError, ConfigError, MemoryError } from '../core/errors.js';
 import { parseSafetensors, safetensorsChunks, type F32Tensor } from '../core/safetensors.js';
 import type { TaskName } from '../models/index.js';
+import type { EncoderConfig } from '../models/config.js';
 import type { OptimizerState } from '../optim/index.js';
 import type { EpochSummary } from '../plan/index.js';
 import type { TaskModel } from '../tasks/model.js';
@@ -33,6 +34,7 @@ import { removeLeftovers, removeTempFiles, recoverDirectory, writeFileAtomic, ty
 import { selectBackend, type BackendChoice } from './backend.js';
 import { checkpointFiles, readConfigJson, readFileOrFail, readTokenizerFiles, readWeights, saveCheckpoint } from './checkpoint.js';
 import { describeLimits, extrapolate, fitsLimits, inferenceBatch, isOutOfMemory, largestFitting, measurePeak, memoryLimits, outOfMemoryError, type MemoryLimits } from './memory.js';
+import { nativeAvailable } from './native.js';
 import { createParallelEngine, type ParallelEngine } from './parallel.js';
 import type { ModelSpec } from './replica.js';
 import { writeReport } from './report.js';
@@ -53,7 +55,8 @@ export interface FinetuneSettings extends Omit<TrainingSettings, 'microBatch'>, 
   precision?: Precision;
   /** Re-initialise the top N encoder layers before training (few-sample stability, Zhang et al. 2021). */
   reinitLayers: number;
-  workers: number;
+  /** Compute threads sharing one copy of the parameters, or 'auto' (`defaultWorkerCount`). */
+  workers: number | 'auto';
   /** Threads of the native kernels (default: the cores a single worker leaves idle, else 1 per worker). */
   threads?: number;
   backend: BackendChoice;
@@ -233,6 +236,31 @@ export interface FinetuneResult {
   evalLine?: string;
 }
 
+/**
+ * Approximate parameter count of an encoder from its config: embeddings and the layers'
+ * matrices (biases, norms and heads are a rounding error next to them).
+ */
+export function approximateParameters(config: Pick<EncoderConfig, 'vocabSize' | 'embeddingSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'maxPositions'>): number {
+  const { vocabSize, embeddingSize, hiddenSize, intermediateSize, numLayers, maxPositions } = config;
+  return (vocabSize + maxPositions) * embeddingSize + numLayers * (4 * hiddenSize * hiddenSize + 2 * hiddenSize * intermediateSize);
+}
+
+/** Models from this size up train fastest on one worker whose native kernels use every core. */
+export const ONE_WORKER_FROM_PARAMETERS = 8_000_000;
+
+/**
+ * `--workers auto`. Measured on 2 cores (BENCHMARKS.md, "Workers"): with the native kernels,
+ * one worker whose GEMMs and fused kernels run on every core trains bert-base (89 M
+ * parameters) in 18.0 s against 23.5 s for a worker per core, with 1 GB less memory, and
+ * BERT-mini (4 M) equally fast either way; the demo's 1 M-parameter model gains from a worker
+ * per core (4.5 s against 5.9 s): its products are too small to split over threads. Without
+ * the native kernels every TF.js wasm kernel is single-threaded, so only workers use the cores.
+ */
+export function defaultWorkerCount(config: Parameters<typeof approximateParameters>[0], nativeKernels: boolean, cores: number): number {
+  if (!nativeKernels) return cores;
+  return approximateParameters(config) >= ONE_WORKER_FROM_PARAMETERS ? 1 : cores;
+}
+
 /** Runs a whole fine-tuning job (or continues one, when `resumeFrom` is given). */
 export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHooks, resumeFrom?: string): Promise<FinetuneResult> {
   let settings = settingsIn;
@@ -259,6 +287,11 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   // A masked-LM checkpoint has no classes: labels a base config carries are not written back.
   if (settings.task === 'masked-lm') files.configJson = withoutLabels(files.configJson);
   const { family, config } = readConfig(files.configJson, files.configFile, settings.dropout);
+  if (settings.workers === 'auto') {
+    const nativeKernels = settings.backend !== 'cpu' && settings.backend !== 'node' && nativeAvailable() && process.env.MICROBATCH_FAST_KERNELS !== '0';
+    settings = { ...settings, workers: defaultWorkerCount(config, nativeKernels, os.availableParallelism()) };
+  }
+  const workers = settings.workers as number;
   const runner = taskRunner(settings.task);
   if (settings.earlyStopping !== undefined && !runner.metrics.includes(settings.earlyStopping.metric)) {
     throw new ConfigError(`"${settings.earlyStopping.metric}" is not a metric of ${settings.task} (it reports ${runner.metrics.join(', ')})`, { field: 'metric' });
@@ -279,7 +312,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   const backend = await selectBackend(settings.backend, {
     log: hooks.log,
     fastKernels: process.env.MICROBATCH_FAST_KERNELS !== '0',
-    nativeThreads: settings.threads ?? (settings.workers > 1 ? 1 : os.availableParallelism()),
+    nativeThreads: settings.threads ?? (workers > 1 ? 1 : os.availableParallelism()),
   });
   const built: BuiltModel = buildModel(family, config, {
     task: settings.task,
@@ -288,7 +321,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     freshHead: !prepared.labelChoice.keepHead,
     reinitLayers: resume !== undefined ? 0 : settings.reinitLayers,
     seed: settings.seed,
-    arena: { shared: settings.workers > 1 },
+    arena: { shared: workers > 1 },
     ...(prepared.masking !== undefined ? { mask: maskFunction(prepared.masking) as BuildModelOptions['mask'] } : {}),
     source: weights?.file ?? files.configFile,
   });
@@ -318,13 +351,13 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   // The window's gradient buffers: probing the micro-batch size uses them too.
   const gradients = new GradientStore(model.parameters.layout);
   try {
-    const hostBytes = model.parameters.values.data.byteLength * (2 + settings.workers - 1 + (settings.optimizer === 'adamw' ? 2 : settings.momentum ? 1 : 0));
+    const hostBytes = model.parameters.values.data.byteLength * (2 + workers - 1 + (settings.optimizer === 'adamw' ? 2 : settings.momentum ? 1 : 0));
     const limits = memoryLimits(hostBytes, settings.memoryBudget);
     const memory = await planMicroBatch(settings, resume?.saved.microBatch, model, prepared.longest, limits, gradients, hooks);
     const microBatch = memory.microBatch;
-    if (settings.workers > 1) {
+    if (workers > 1) {
       engine = await createParallelEngine<never>(model, {
-        workers: settings.workers,
+        workers,
         factory: { module: new URL('./replica.js', import.meta.url).href, exportName: 'taskModelReplica', options: modelSpec },
         backend: backend.name,
         fastKernels: backend.fastKernels,
@@ -334,7 +367,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
     hooks.log(
       `train: ${prepared.train.length} samples, micro-batch ${microBatch}, batch ${settings.batch}, ${settings.epochs} epochs, ` +
         `remainder ${settings.remainder}, ${settings.optimizer} lr ${settings.lr} (${settings.schedule}, warmup ${warmupStepsFor(settings, prepared.train.length)}), ` +
-        `clip ${settings.clipNorm || 'off'}, workers ${settings.workers}` +
+        `clip ${settings.clipNorm || 'off'}, workers ${workers}` +
         (model.precision === 'bf16' ? ', precision bf16 (autocast)' : '') +
         (settings.earlyStopping !== undefined ? `, early stopping on ${settings.earlyStopping.metric} (patience ${settings.earlyStopping.patience ?? 'none'})` : ''),
     );
@@ -431,7 +464,7 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
       batch: settings.batch,
       backend: backend.name,
       backend_detail: backend.detail,
-      workers: settings.workers,
+      workers,
       epochs: result?.epochs ?? finishedEpochs,
       train_seconds: Number(trainSeconds.toFixed(3)),
       settings: savedSettings,
@@ -566,7 +599,7 @@ function validateSettings(settings: FinetuneSettings): void {
   validateTrainingSettings({ ...settings, microBatch: settings.microBatch === 'auto' ? 1 : settings.microBatch });
   check(settings.microBatch === 'auto' || settings.microBatch <= settings.batch, 'microBatch', `(${settings.microBatch}) must be a positive integer not exceeding the batch (${settings.batch})`);
   check(settings.maxLength >= 3, 'maxLength', `must be at least 3 (a token between the special tokens), got ${settings.maxLength}`);
-  check(Number.isSafeInteger(settings.workers) && settings.workers >= 1, 'workers', `must be a positive integer, got ${settings.workers}`);
+  check(settings.workers === 'auto' || (Number.isSafeInteger(settings.workers) && settings.workers >= 1), 'workers', `must be a positive integer or "auto", got ${settings.workers}`);
   check(settings.memoryBudget === undefined || settings.memoryBudget > 0, 'memoryBudget', 'must be positive');
   check(Number.isSafeInteger(settings.reinitLayers) && settings.reinitLayers >= 0, 'reinitLayers', `must be an integer ≥ 0, got ${settings.reinitLayers}`);
 }
