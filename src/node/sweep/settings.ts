@@ -43,7 +43,7 @@ export const TRIAL_SETTINGS: Readonly<Record<string, Rule>> = {
   momentum: { kind: { kind: 'number', min: 0 }, sweepable: true, optional: true },
   clipNorm: { kind: { kind: 'number', min: 0 }, sweepable: true },
   dropout: { kind: { kind: 'number', min: 0, below: 1 }, sweepable: true, optional: true },
-  precision: { kind: { kind: 'choice', allowed: ['fp32', 'bf16'] }, sweepable: true },
+  precision: { kind: { kind: 'choice', allowed: ['fp32', 'bf16'] }, sweepable: true, optional: true },
   maxLength: { kind: { kind: 'integer', min: 3 }, sweepable: true },
   remainder: { kind: { kind: 'choice', allowed: ['step', 'balance', 'drop'] }, sweepable: true },
   lossScale: { kind: { kind: 'boolean' }, sweepable: true },
