@@ -1,13 +1,11 @@
 /**
- * The README's demo (`microbatch train`: a 2-layer BERT, hidden 128, trained from scratch on the
- * bundled SpamAssassin subset, 12 epochs, evaluated on 440 held-out samples) in fp32 and bf16
+ * The README's demo (`microbatch train`: the shipped pretrained 2-layer BERT, hidden 128,
+ * fine-tuned on the bundled SpamAssassin subset, 12 epochs, evaluated on 440 held-out samples) in fp32 and bf16
  * autocast for seeds 0–4: eval accuracy per seed and precision, and the weights after ONE epoch
  * of bf16 against fp32 (same seed).
  *
  * It runs the real CLI command (`trainCommand`) in this process with --workers 1 --backend wasm
- * (native kernels with the machine's threads, as the CLI installs them). Until the integrator
- * wires `--precision`, bf16 is set by making every task model report `precision = 'bf16'` when it
- * builds its layer context — exactly what `model.precision = 'bf16'` does.
+ * (native kernels with the machine's threads, as the CLI installs them) and `--precision`.
  *
  * Run: node dist/bench/precision-demo.js [seeds=0,1,2,3,4]
  */
@@ -19,18 +17,6 @@ import { buildModel, readConfig } from '../src/app/checkpoint.js';
 import { EMBEDDED_DEFAULT, trainCommand } from '../src/cli/train.js';
 import { parseSafetensors } from '../src/core/safetensors.js';
 import type { Precision } from '../src/nn/context.js';
-import { TaskModel } from '../src/tasks/model.js';
-
-/** Every task model built from now on computes at `precision` (see the header). */
-function forcePrecision(precision: Precision): void {
-  const prototype = TaskModel.prototype as unknown as { context: (training: boolean, seed: number) => unknown; originalContext?: (training: boolean, seed: number) => unknown };
-  prototype.originalContext ??= prototype.context;
-  const original = prototype.originalContext;
-  prototype.context = function (this: TaskModel<unknown>, training: boolean, seed: number) {
-    this.precision = precision;
-    return original.call(this, training, seed);
-  };
-}
 
 interface DemoRun {
   accuracy: number;
@@ -40,7 +26,6 @@ interface DemoRun {
 
 async function demo(seed: number, precision: Precision, epochs?: number): Promise<DemoRun> {
   const out = mkdtempSync(path.join(tmpdir(), 'microbatch-precision-'));
-  forcePrecision(precision);
   const start = performance.now();
   const write = process.stdout.write.bind(process.stdout);
   const writeErr = process.stderr.write.bind(process.stderr);
@@ -48,7 +33,7 @@ async function demo(seed: number, precision: Precision, epochs?: number): Promis
   process.stdout.write = (() => true) as typeof process.stdout.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    const args = ['--out', out, '--workers', '1', '--backend', 'wasm', '--seed', String(seed), ...(epochs !== undefined ? ['--epochs', String(epochs)] : [])];
+    const args = ['--out', out, '--workers', '1', '--backend', 'wasm', '--precision', precision, '--seed', String(seed), ...(epochs !== undefined ? ['--epochs', String(epochs)] : [])];
     await trainCommand().exitOverride().parseAsync(args, { from: 'user' });
   } finally {
     process.stdout.write = write;
@@ -62,10 +47,12 @@ async function demo(seed: number, precision: Precision, epochs?: number): Promis
   return { accuracy: summary.eval?.accuracy ?? Number.NaN, seconds, weights };
 }
 
-/** The demo's initial weights for `seed` (a fresh model: a pure function of the seed and the names). */
+/** The demo's initial weights for `seed`: the shipped pretrained model and a fresh head drawn from the seed. */
 function initialWeights(seed: number): Map<string, Float32Array> {
   const { family, config } = readConfig(JSON.parse(readFileSync(path.join(EMBEDDED_DEFAULT.model, 'config.json'), 'utf8')), 'config.json');
-  const { model } = buildModel(family, config, { task: 'sequence-classification', labels: ['ham', 'spam'], seed, source: 'config.json' });
+  const file = path.join(EMBEDDED_DEFAULT.model, 'model.safetensors');
+  const { tensors } = parseSafetensors(readFileSync(file), file);
+  const { model } = buildModel(family, config, { task: 'sequence-classification', labels: ['ham', 'spam'], tensors, freshHead: true, seed, source: file });
   const weights = new Map([...model.weights()].map(([name, values]) => [name, Float32Array.from(values)]));
   model.dispose();
   return weights;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for the BERT-mini benchmark (bench/README in BENCHMARKS.md).
+"""PyTorch reference for the CLI benchmarks of bench/run.ts (BERT-mini and bert-base sizes; bench/README.md).
 
 Runs the same job as `microbatch train` on a pre-tokenized dataset: a BERT sequence
 classifier (post-LN, erf GELU, HF BertForSequenceClassification architecture) built from
@@ -56,7 +56,7 @@ class Bert(nn.Module):
         super().__init__()
         h = c["hidden_size"]
         self.word = nn.Embedding(c["vocab_size"], h)
-        self.pos = nn.Embedding(c["max_position_embeddings"], h)
+        self.pos = nn.Embedding(c.get("max_position_embeddings", 512), h)
         self.token_type = nn.Embedding(c.get("type_vocab_size", 2), h)
         self.ln = nn.LayerNorm(h, eps=c.get("layer_norm_eps", 1e-12))
         self.drop = nn.Dropout(c.get("hidden_dropout_prob", 0.1))

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { launchChromium } from '../test/app/report-fixture.js';
 import { startWebServer } from '../test/web/helpers.js';
+import { median } from './profile-kernels.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const argument = (name: string, fallback: number) => {
@@ -29,8 +30,6 @@ const argument = (name: string, fallback: number) => {
 const epochs = argument('epochs', 3);
 const repeats = argument('repeats', 3);
 const SAMPLES = 110;
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const server = await startWebServer();
 const browser = await launchChromium();

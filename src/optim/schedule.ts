@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedules as multipliers of the base LR (DESIGN §5), identical to Hugging Face's
+ * Learning-rate schedules as multipliers of the base LR (docs/design.md §4), identical to Hugging Face's
  * `get_constant_schedule`, `get_linear_schedule_with_warmup` and
  * `get_cosine_schedule_with_warmup(num_cycles=0.5)` used through `LambdaLR`: the LR of optimizer
  * step s (0-based) is lr × lrMultiplier(kind, s, warmupSteps, totalSteps).

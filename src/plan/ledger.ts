@@ -9,7 +9,7 @@ import type { EpochPlan } from './types.js';
 /** The ledger was used inconsistently (a window recorded twice, an unknown window) or does not add up. */
 export class LedgerError extends MicrobatchError {}
 
-/** One epoch's entry of summary.json (DESIGN §7), plus `skipped_samples`. */
+/** One epoch's entry of summary.json (`FinetuneSummary.epochs` in src/node/finetune.ts), plus `skipped_samples`. */
 export interface EpochSummary {
   /** 1-based, as users count epochs. */
   epoch: number;

@@ -1,5 +1,5 @@
 /**
- * The epoch planner (DESIGN §3): a seeded permutation cut into windows (one optimizer step
+ * The epoch planner (docs/design.md §3): a seeded permutation cut into windows (one optimizer step
  * each) by the remainder policy, and each window cut into micro-batches.
  */
 import { ConfigError } from '../core/errors.js';

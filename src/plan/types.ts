@@ -1,4 +1,4 @@
-/** How the last, partial window of an epoch is handled (DESIGN §3). */
+/** How the last, partial window of an epoch is handled (docs/design.md §3). */
 export type RemainderPolicy = 'step' | 'balance' | 'drop';
 export const REMAINDER_POLICIES: readonly RemainderPolicy[] = ['step', 'balance', 'drop'];
 

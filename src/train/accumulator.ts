@@ -97,7 +97,7 @@ export function accumulateAutodiff(parameters: ParameterStore, grads: GradientSt
 
 /**
  * Runs the micro-batches of one window through `model`, adding their normalised, scaled
- * gradients into `grads` (DESIGN §4 step 1). Returns the loss sum over all micro-batches.
+ * gradients into `grads` (docs/design.md §4 step 1). Returns the loss sum over all micro-batches.
  */
 export function accumulateWindow<Sample>(
   grads: GradientStore,

@@ -1,5 +1,5 @@
 /**
- * Gradient clipping by global L2 norm, as `torch.nn.utils.clip_grad_norm_` (DESIGN §4 step 3),
+ * Gradient clipping by global L2 norm, as `torch.nn.utils.clip_grad_norm_` (docs/design.md §4 step 3),
  * on the host gradient buffers.
  */
 import { ConfigError } from '../core/errors.js';

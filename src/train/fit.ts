@@ -1,6 +1,6 @@
 /**
  * The high-level training loop: epochs × windows × micro-batches with exact accumulation
- * (DESIGN §2–§5). `trainWindow` is the whole optimizer step and reads top to bottom; planning,
+ * (docs/design.md §2–§4). `trainWindow` is the whole optimizer step and reads top to bottom; planning,
  * validation, resume and callbacks live around it.
  *
  * LR schedule and skipped windows: the schedule counts planned windows, applied or skipped
@@ -256,7 +256,7 @@ export async function fit<Sample>(options: FitOptions<Sample>): Promise<FitResul
   return { epochs: [...completed], state: state(run.epochs, 0, null, false) };
 
   /**
-   * One optimizer step (DESIGN §4): accumulate the window's micro-batches at the current loss
+   * One optimizer step (docs/design.md §4): accumulate the window's micro-batches at the current loss
    * scale, unscale, check for Inf/NaN (back off and retry the same window with the same dropout
    * seeds, or skip it), clip once, update, zero the buffers.
    */

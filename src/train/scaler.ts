@@ -1,5 +1,5 @@
 /**
- * Dynamic loss scaling with `torch.cuda.amp.GradScaler` semantics (DESIGN §4).
+ * Dynamic loss scaling with `torch.cuda.amp.GradScaler` semantics (docs/design.md §4).
  *
  * The scaler only does bookkeeping: the accumulator multiplies each micro-batch loss by
  * `scale`, divides the accumulated gradient by it again, and reports whether the result is

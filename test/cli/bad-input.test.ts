@@ -1,5 +1,5 @@
 /**
- * Bad input (DESIGN §7): a non-zero exit with one clear line naming the file, line and field,
+ * Bad input: a non-zero exit with one clear line naming the file, line and field,
  * and nothing written — not even the output directory.
  */
 import { test } from 'node:test';

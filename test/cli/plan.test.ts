@@ -1,4 +1,4 @@
-/** `microbatch plan` prints DESIGN §3's windows for N = 110, from --size or from a data file. */
+/** `microbatch plan` prints docs/design.md §3's windows for N = 110, from --size or from a data file. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * DESIGN §2 through the CLI: the saved weights do not depend on the micro-batch size nor on the
+ * docs/design.md §2 through the CLI: the saved weights do not depend on the micro-batch size nor on the
  * number of workers (up to float32 rounding) — with dropout off and no shuffling, and with the
  * model's own dropout (0.1) and shuffling, since each sample's masks come from the seed, the
  * epoch and its index alone.

@@ -1,6 +1,6 @@
 /**
  * `microbatch train` end to end on a tiny BERT: the output directory is a loadable HF
- * checkpoint with metrics.jsonl and summary.json (DESIGN §7), and `eval` / `predict` /
+ * checkpoint with metrics.jsonl and summary.json (`FinetuneSummary`), and `eval` / `predict` /
  * `tokenize` work on it.
  */
 import { test } from 'node:test';
@@ -38,7 +38,7 @@ test('train writes an HF checkpoint, metrics.jsonl and summary.json that counts 
     for (const line of lines) assert.ok(Number.isFinite(line.loss) && Number.isFinite(line.lr), JSON.stringify(line));
   });
 
-  await t.test('summary.json has the DESIGN §7 shape and counts every sample', () => {
+  await t.test('summary.json has the FinetuneSummary shape and counts every sample', () => {
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.samples, 22);
     assert.equal(summary.epochs.length, 2);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ConfigError } from '../../src/core/errors.js';
 import { planEpoch, stepsPerEpoch, validatePlanOptions, windowSizes, type PlanOptions, type RemainderPolicy } from '../../src/plan/index.js';
 
-test('DESIGN §3 table: N = 110, batch 32', () => {
+test('docs/design.md §3 table: N = 110, batch 32', () => {
   assert.deepEqual(windowSizes(110, 32, 'step'), [32, 32, 32, 14]);
   assert.deepEqual(windowSizes(110, 32, 'balance'), [28, 28, 27, 27]);
   assert.deepEqual(windowSizes(110, 32, 'drop'), [32, 32, 32]);

@@ -1,5 +1,5 @@
 /**
- * DESIGN §1–§2 with the 110-sample example: logistic regression trained by `fit` (float32,
+ * docs/design.md §1–§2 with the 110-sample example: logistic regression trained by `fit` (float32,
  * micro-batch 8, batch 32, SGD) against a float64 reference computed here with plain numbers,
  * g(W) = Σ_{i∈W} ∇loss_i / |W|, for each remainder policy. The naive recipes (divide every
  * micro-batch mean by k, or by the window's number of micro-batches) are computed too, to show

@@ -1,5 +1,5 @@
 /**
- * DESIGN §2: the parameters after an epoch do not depend on the micro-batch size. For random
+ * docs/design.md §2: the parameters after an epoch do not depend on the micro-batch size. For random
  * N, batch, micro-batch, remainder policy and seed, one epoch with micro-batch m must match one
  * epoch with micro-batch = batch (each window one forward/backward) within 1e-5 relative, for
  * SGD and AdamW, on four kinds of model (sample- and token-level losses).
