@@ -124,7 +124,8 @@ export function checkTrialSettings(settings: Settings, { complete }: { complete:
 /**
  * The `finetune` settings of a trial: its settings, its seed and split, evaluation after every
  * epoch with early stopping on the sweep's metric (a refit: exactly its epochs, no validation),
- * one worker thread and `threads` native kernel threads, written to `out`.
+ * one worker thread and `threads` native kernel threads, written to `out`; a micro-batch larger
+ * than the trial's batch is lowered to the batch.
  */
 export function finetuneSettingsFor(trial: TrialSpec, out: string, threads: number): FinetuneSettings {
   checkTrialSettings(trial.settings, { complete: true });
@@ -137,6 +138,9 @@ export function finetuneSettingsFor(trial: TrialSpec, out: string, threads: numb
     workers: 1,
     threads,
   } as unknown as FinetuneSettings;
+  // A grid may list batches below the micro-batch: the trial's micro-batch is then its batch
+  // (the result does not depend on the micro-batch; train lowers its default the same way).
+  if (typeof settings.microBatch === 'number' && settings.microBatch > settings.batch) settings.microBatch = settings.batch;
   const split = trial.split;
   if (split.kind === 'kfold') {
     if (evalFile !== undefined) throw new ConfigError('and cross-validation folds exclude each other: a k-fold trial validates on its fold', { field: 'eval' });

@@ -43,6 +43,9 @@ test('finetuneSettingsFor: the trial\'s seed, fold, early stopping, one thread a
   assert.equal(run.out, '/out/trial');
   assert.equal(run.lossScale, false);
   assert.equal(run.eval, undefined);
+  assert.equal(run.microBatch, 4);
+  const small = finetuneSettingsFor(planSweep(input({ ...settings, batch: 2 })).trials[0]!, '/out/small', 1);
+  assert.equal(small.microBatch, 2, 'a batch below the micro-batch lowers the micro-batch');
 
   const refit = finetuneSettingsFor(planRefit(plan, plan.configs[0]!.id, [2, 3]), '/out/refit', 1);
   assert.equal(refit.epochs, 3);
