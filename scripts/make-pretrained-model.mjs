@@ -31,7 +31,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usableMessages } from './make-spam-dataset.mjs';
+import { makeRandom, shuffleInPlace, usableMessages } from './make-spam-dataset.mjs';
 
 const SEED = 20030101;
 const HELD_OUT = 250;
@@ -45,26 +45,6 @@ export const PRETRAIN_FLAGS = [
   '--seed', '0', '--workers', '2', '--eval-every-epoch',
 ];
 const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
-
-/** mulberry32, as scripts/make-spam-dataset.mjs. */
-function makeRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffleInPlace(items, random) {
-  for (let i = items.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
 
 const readJsonl = (file) =>
   readFileSync(file, 'utf8')

@@ -69,7 +69,7 @@ const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 // ---------------------------------------------------------------- randomness
 
 /** mulberry32: a tiny, well-known 32-bit PRNG, so the shuffle does not depend on Node's Math.random. */
-function makeRandom(seed) {
+export function makeRandom(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -80,7 +80,7 @@ function makeRandom(seed) {
   };
 }
 
-function shuffleInPlace(items, random) {
+export function shuffleInPlace(items, random) {
   for (let i = items.length - 1; i > 0; i -= 1) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j], items[i]];
