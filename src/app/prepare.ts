@@ -203,7 +203,11 @@ export interface ClassificationEvaluation {
 /** Accuracy, macro-F1, per-label scores and the confusion matrix of `model` on `samples` (as `microbatch train` reports them). */
 export function evaluateClassification(model: Pick<SequenceClassifier, 'probabilities'>, samples: readonly EncodedRow[], labels: readonly string[], batchSize: number): ClassificationEvaluation {
   if (samples.length === 0) throw new DataError('no samples to evaluate');
-  const evaluation = evaluateClassifier(model, samples, labels, batchSize);
+  return classificationSummary(evaluateClassifier(model, samples, labels, batchSize));
+}
+
+/** summary.json's `eval` and the terminal line of a classifier's evaluation. */
+export function classificationSummary(evaluation: ReturnType<typeof evaluateClassifier>): ClassificationEvaluation {
   const { report } = evaluation;
   return {
     summary: {

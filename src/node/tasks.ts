@@ -9,6 +9,7 @@ import { collectTags, parseConllWords, parseTagged, taggedFormatOf, type TaggedF
 import { parseTextDocuments, textFormatOf, type TextFormat } from '../app/data/text.js';
 import { evaluateClassifier } from '../app/evaluate.js';
 import { evaluateMaskedLm, maskingSpec, pretrainingSamples, type MaskingSpec, type PretrainingSample } from '../app/pretraining.js';
+import { classificationSummary } from '../app/prepare.js';
 import { foldIndices, stratifiedFolds } from '../app/sweep/folds.js';
 import { alignTaggedSentences, evaluateTokenClassifier, wordsWithoutTokens, type SentenceInput, type TaggedSample, type TokenEvaluation } from '../app/token-classification.js';
 import { ConfigError, DataError } from '../core/errors.js';
@@ -114,22 +115,8 @@ export const sequenceClassification: TaskRunner<SequenceSample> = {
       describe: `${settings.data}: ${data.report.rowsRead} rows, labels ${labels.map((label, id) => `${id}=${label}`).join(' ')}, ${describeLengths(lengthStats(rows), settings.maxLength)}`,
       longest: train.reduce((best, row) => (row.ids.length > best.ids.length ? row : best), train[0]!),
       evaluate(model, samples, batchSize) {
-        const evaluation = evaluateClassifier(model as unknown as SequenceClassifier, samples, labels, batchSize);
-        const { report } = evaluation;
-        return {
-          metrics: { accuracy: report.accuracy, macro_f1: report.macro_f1, loss: evaluation.loss },
-          summary: {
-            accuracy: report.accuracy,
-            macro_f1: report.macro_f1,
-            loss: evaluation.loss,
-            samples: report.samples,
-            correct: evaluation.correct,
-            labels: report.labels,
-            per_label: Object.fromEntries(report.per_label.map(({ label, ...scores }) => [label, scores])),
-            confusion_matrix: report.confusion,
-          },
-          line: `accuracy ${report.accuracy.toFixed(4)} (${evaluation.correct}/${report.samples}), macro-F1 ${report.macro_f1.toFixed(4)}`,
-        };
+        const { summary, line } = classificationSummary(evaluateClassifier(model as unknown as SequenceClassifier, samples, labels, batchSize));
+        return { metrics: { accuracy: summary.accuracy, macro_f1: summary.macro_f1, loss: summary.loss }, summary, line };
       },
     };
   },
