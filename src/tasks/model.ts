@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../core/errors.js';
 import { deriveSeed, fillNormal } from '../core/random.js';
-import { backwardContext, layerContext, parsePrecision, tidy, type LayerContext, type Precision } from '../nn/context.js';
+import { backwardContext, layerContext, parsePrecision, tidy, type BackwardContext, type LayerContext, type Precision } from '../nn/context.js';
 import { crossEntropySum, IGNORE_INDEX, softmaxRows } from '../nn/loss.js';
 import type { EncoderConfig } from '../models/config.js';
 import { disposeSaved, Encoder, encoderSpecs, type EncoderInput, type ModelParamSpec } from '../models/encoder.js';
@@ -155,6 +155,21 @@ export abstract class TaskModel<Sample> implements TrainableModel<Sample> {
   }
 
   /**
+   * One training step of the head: its forward on `input` (disposed), the summed cross-entropy
+   * against `labels` times `factor`, and its backward. Returns the loss sum and the gradient at
+   * the head's input; the caller takes it back through the encoder.
+   */
+  protected headStep(input: tf.Tensor2D, labels: Int32Array, context: LayerContext, backward: BackwardContext, factor: number): { lossSum: number; dInput: tf.Tensor2D } {
+    const head = this.head.forward(input, context);
+    input.dispose();
+    const loss = crossEntropySum(head.logits, labels, { gradient: true, factor });
+    head.logits.dispose();
+    const dInput = this.head.backward(loss.dLogits!, head.saved, backward);
+    loss.dLogits!.dispose();
+    return { lossSum: loss.lossSum, dInput };
+  }
+
+  /**
    * The head's logits without dropout: per input one row ([CLS] heads) or one row per token
    * (token heads, and the masked-LM head over every position), as HF's `logits` output.
    */
@@ -196,16 +211,11 @@ export class SequenceClassifier extends TaskModel<SequenceSample> {
     const labels = Int32Array.from(samples, (sample) => sample.label);
     const context = this.passContext(pass, samples.length);
     const { hidden, saved } = this.encoder.forward(this.encoder.batch(samples), context, { firstTokenOnly: true });
-    const head = this.head.forward(hidden, context);
-    hidden.dispose();
-    const loss = crossEntropySum(head.logits, labels, { gradient: true, factor: pass.factor });
-    head.logits.dispose();
     const backward = backwardContext(context, grads);
-    const dHidden = this.head.backward(loss.dLogits!, head.saved, backward);
-    loss.dLogits!.dispose();
-    this.encoder.backward(dHidden, saved, backward);
-    dHidden.dispose();
-    return loss.lossSum;
+    const { lossSum, dInput } = this.headStep(hidden, labels, context, backward, pass.factor);
+    this.encoder.backward(dInput, saved, backward);
+    dInput.dispose();
+    return lossSum;
   }
 
   /** Class probabilities of each sample (no dropout). */
@@ -245,16 +255,11 @@ export class TokenClassifier extends TaskModel<TokenSample> {
     const labels = paddedLabels(samples, batch.length);
     const context = this.passContext(pass, samples.length);
     const { hidden, saved } = this.encoder.forward(batch, context);
-    const head = this.head.forward(hidden, context);
-    hidden.dispose();
-    const loss = crossEntropySum(head.logits, labels, { gradient: true, factor: pass.factor });
-    head.logits.dispose();
     const backward = backwardContext(context, grads);
-    const dHidden = this.head.backward(loss.dLogits!, head.saved, backward);
-    loss.dLogits!.dispose();
-    this.encoder.backward(dHidden, saved, backward);
-    dHidden.dispose();
-    return loss.lossSum;
+    const { lossSum, dInput } = this.headStep(hidden, labels, context, backward, pass.factor);
+    this.encoder.backward(dInput, saved, backward);
+    dInput.dispose();
+    return lossSum;
   }
 
   /** Per sample, per token: class probabilities (no dropout). */
@@ -327,19 +332,14 @@ export class MaskedLanguageModel<Sample> extends TaskModel<Sample> {
     const rowIndex = tf.tensor1d(rows, 'int32');
     const selected = tf.gather(hidden, rowIndex) as tf.Tensor2D;
     hidden.dispose();
-    const head = this.head.forward(selected, context);
-    selected.dispose();
-    const loss = crossEntropySum(head.logits, labels, { gradient: true, factor: pass.factor });
-    head.logits.dispose();
     const backward = backwardContext(context, grads);
-    const dSelected = this.head.backward(loss.dLogits!, head.saved, backward);
-    loss.dLogits!.dispose();
+    const { lossSum, dInput: dSelected } = this.headStep(selected, labels, context, backward, pass.factor);
     const dHidden = tf.tidy(() => tf.scatterND(tf.reshape(rowIndex, [rows.length, 1]), dSelected, [batch.size * batch.length, this.config.hiddenSize]) as tf.Tensor2D);
     rowIndex.dispose();
     dSelected.dispose();
     this.encoder.backward(dHidden, saved, backward);
     dHidden.dispose();
-    return loss.lossSum;
+    return lossSum;
   }
 
   /** Sum of the masked tokens' losses and their count, without dropout (for evaluation). */
