@@ -14,6 +14,7 @@
  * those classes on TF.js's cpu backend and to the JS references in ./reference.ts.
  */
 import { createRequire } from 'node:module';
+import type { FusedKernels } from '../../core/host.js';
 
 /** op(A)·op(B) over a batch; see `NativeAddon.sgemm`. */
 export type GemmFunction = (
@@ -33,7 +34,11 @@ export type GemmFunction = (
 ) => void;
 
 /** Exactly what the addon exports (argument order as in native/README.md). */
-export interface NativeAddon {
+/**
+ * The addon's functions. The fused layer kernels are core/host.ts's `FusedKernels`; the three
+ * backward kernels also accept their trailing accumulate flags omitted (false).
+ */
+export interface NativeAddon extends Omit<FusedKernels, 'biasGeluBackward' | 'layerNormBackward' | 'biasDropoutBackward'> {
   /**
    * For i < batch: C_i = alpha·op(A_i)·op(B_i), or C_i += … when `accumulate`. C_i is
    * c[i·m·n …] (m × n row-major); A_i = a[i·strideA …] (m × k, or k × m when transposeA);
@@ -97,8 +102,6 @@ export interface NativeAddon {
   /** No NaN and no ±Infinity. */
   allFinite(x: Float32Array): boolean;
 
-  /** z = x + bias (row broadcast; bias may be null), y = GELU(z) exact erf form, saved = z (null: not kept). */
-  biasGeluForward(x: Float32Array, bias: Float32Array | null, rows: number, cols: number, y: Float32Array, saved: Float32Array | null): void;
   /** dx = dy·GELU'(z); dbias (+)= Σ_rows dx when given. */
   biasGeluBackward(
     dy: Float32Array,
@@ -108,19 +111,6 @@ export interface NativeAddon {
     dx: Float32Array,
     dbias: Float32Array | null,
     accumulateDbias?: boolean,
-  ): void;
-  /** out = LayerNorm(x + residual)·γ + β over rows; saves x̂ [rows, cols] and invStd [rows]. */
-  layerNormForward(
-    x: Float32Array,
-    residual: Float32Array | null,
-    gamma: Float32Array,
-    beta: Float32Array,
-    rows: number,
-    cols: number,
-    eps: number,
-    out: Float32Array,
-    xhat: Float32Array,
-    invStd: Float32Array,
   ): void;
   /** dx (+)= (g − mean g − x̂·mean(g·x̂))·invStd with g = dy·γ; dγ (+)= Σ dy·x̂; dβ (+)= Σ dy. */
   layerNormBackward(
@@ -136,37 +126,6 @@ export interface NativeAddon {
     accumulateDx?: boolean,
     accumulateParams?: boolean,
   ): void;
-  /** y = softmax(x·scale + mask[(r / maskRepeat) % maskRows]) over each row; mask may be null. */
-  softmaxForward(
-    x: Float32Array,
-    rows: number,
-    cols: number,
-    scale: number,
-    mask: Float32Array | null,
-    maskRows: number,
-    maskRepeat: number,
-    y: Float32Array,
-  ): void;
-  /** dx = y·(dy − Σ dy·y)·scale. */
-  softmaxBackward(dy: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, dx: Float32Array): void;
-  /**
-   * y = (x + bias)·mask with the mask of `fillGroupedDropoutMask` (src/core/random.ts), drawn in
-   * the kernel and never stored: row r is row r mod groupRows of group ⌊r / groupRows⌋, and its
-   * column c is draw (r mod groupRows)·rowStride + c (rowStride ≥ cols) of the stream whose
-   * unsigned 32-bit state is seeds[⌊r / groupRows⌋]. bias [cols] or null; rate 0: y = x + bias
-   * (seeds may be null).
-   */
-  biasDropoutForward(
-    x: Float32Array,
-    bias: Float32Array | null,
-    rows: number,
-    cols: number,
-    rate: number,
-    seeds: Uint32Array | null,
-    groupRows: number,
-    rowStride: number,
-    y: Float32Array,
-  ): void;
   /** dx = dy·mask (null: not written); dbias (+)= Σ_rows dy·mask (null: skipped); mask as `biasDropoutForward`. */
   biasDropoutBackward(
     dy: Float32Array,
@@ -180,8 +139,6 @@ export interface NativeAddon {
     dbias: Float32Array | null,
     accumulateDbias?: boolean,
   ): void;
-  /** out = x̂·γ + β per row: bit for bit `layerNormForward`'s out from the x̂ it saved. */
-  layerNormAffine(xhat: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, out: Float32Array): void;
 }
 
 /** Relative to dist/src/node/native/addon.js: node-gyp builds into <package root>/build/Release. */
