@@ -5,16 +5,15 @@
  * by playwright-core (never a downloaded browser).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseMetrics, parseSummary, type RunRecord } from '../../src/app/report/index.js';
+import { REPO_ROOT } from '../cli/helpers.js';
 import { tempDir } from '../helpers/tempdir.js';
 
-/** The repository root (tests are compiled to dist/test/app/). */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { REPO_ROOT };
 export const FIXTURE_DIR = path.join(REPO_ROOT, 'test', 'app', 'fixtures', 'run');
 
 export function fixtureText(name: 'summary.json' | 'metrics.jsonl'): string {
@@ -55,26 +54,8 @@ export function tableRows(html: string, className: string): string[][] {
   return [...body[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<t[hd]\b[^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) => visibleText(cell[1]!)));
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/microbatch.mjs …` from the repository root. */
-export function runCli(args: readonly string[]): Promise<CliResult> {
-  const env = { ...process.env };
-  delete env.MICROBATCH_DEBUG;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'microbatch.mjs'), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI as the CLI tests run it (test/cli/helpers.ts). */
+export { runCli, type CliResult } from '../cli/helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

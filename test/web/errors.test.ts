@@ -46,7 +46,7 @@ async function pageError(page: Page): Promise<string> {
  * returned with `dir/` taken off.
  */
 async function cliError(dir: string, args: string[]): Promise<string> {
-  const result = await runCli(['train', ...args, '--out', path.join(dir, 'out'), '--epochs', '1'], { cwd: dir, env: { MICROBATCH_NATIVE: '0' } });
+  const result = await runCli(['train', ...args, '--out', path.join(dir, 'out'), '--epochs', '1'], dir, { MICROBATCH_NATIVE: '0' });
   assert.equal(result.code, 1, result.stdout + result.stderr);
   const match = /^microbatch: error: (.*)\n$/.exec(result.stderr);
   assert.ok(match, result.stderr);

@@ -51,26 +51,7 @@ export function startWebServer(args: readonly string[] = []): Promise<WebServer>
   });
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/microbatch.mjs …` in `cwd` with `env` added to this process's environment. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  delete env.MICROBATCH_DEBUG;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'microbatch.mjs'), ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { runCli, type CliResult } from '../cli/helpers.js';
 
 /** Collects what would make a page suspicious: console errors and uncaught exceptions. */
 export function watchPage(page: Page): string[] {

@@ -136,7 +136,7 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
 
   // Node: the same run through the CLI, uninterrupted.
   const out = path.join(dir, 'cli');
-  const cli = await runCli(['train', '--data', TRAIN, '--model', DEFAULT_MODEL, '--out', out, '--epochs', '1', ...EMBEDDED_FLAGS, '--workers', '1', '--backend', 'wasm'], { env: WASM_ONLY });
+  const cli = await runCli(['train', '--data', TRAIN, '--model', DEFAULT_MODEL, '--out', out, '--epochs', '1', ...EMBEDDED_FLAGS, '--workers', '1', '--backend', 'wasm'], undefined, WASM_ONLY);
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stderr, /backend wasm \(SIMD on, 1 thread, fast kernels, native matMul off: disabled by MICROBATCH_NATIVE=0\)/);
   assert.match(cli.stdout, /^epoch 1: 110\/110 samples in 4 steps \[32, 32, 32, 14\]$/m);
@@ -148,7 +148,7 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
 
   // The downloaded checkpoint loads in Node and predicts what the page predicted: the same
   // evaluation of eval.jsonl, and the same probabilities for the text typed into the page.
-  const evaluated = await runCli(['eval', '--model', checkpoint, '--data', EVAL, '--backend', 'wasm', '--json'], { env: WASM_ONLY });
+  const evaluated = await runCli(['eval', '--model', checkpoint, '--data', EVAL, '--backend', 'wasm', '--json'], undefined, WASM_ONLY);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   const evalJson = JSON.parse(evaluated.stdout) as { accuracy: number; macro_f1: number; confusion: number[][] };
   assert.equal(accuracy, `${(evalJson.accuracy * 100).toFixed(2)}%`);
@@ -156,7 +156,7 @@ test('the page fine-tunes the bundled default for one epoch, stops and resumes w
   assert.deepEqual(evalJson.confusion, confusion);
   const texts = path.join(dir, 'texts.jsonl');
   writeFileSync(texts, JSON.stringify({ text: PREDICT_TEXT }) + '\n');
-  const predicted = await runCli(['predict', '--model', checkpoint, '--data', texts, '--backend', 'wasm'], { env: WASM_ONLY });
+  const predicted = await runCli(['predict', '--model', checkpoint, '--data', texts, '--backend', 'wasm'], undefined, WASM_ONLY);
   assert.equal(predicted.code, 0, predicted.stderr);
   const prediction = JSON.parse(predicted.stdout) as { probabilities: Record<string, number> };
   assert.deepEqual(Object.values(prediction.probabilities), pageProbabilities);
