@@ -168,15 +168,13 @@ function skipLineBreaks(bytes: Uint8Array, offset: number): number {
 }
 
 /**
- * CSV / TSV with a header row, quoting as Python's `csv` excel / excel-tab dialects: fields
- * may be quoted with `"`, `""` is a literal quote, quoted fields may hold delimiters and line
- * breaks, and a quote inside an unquoted field is literal.
+ * The records of CSV / TSV `content` (quoted as Python's `csv` excel / excel-tab dialects) with
+ * the line each starts on. Records are located by byte offset: csv-parse reports where each
+ * record ends (its line counter counts a CRLF inside a quoted field as two lines, so it is not
+ * used), and a record starts at the first non-blank line after the previous one. No Node Buffer
+ * here and csv-parse's browser build: the web page parses its dropped files with this code.
  */
-function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): LabelledRow[] {
-  // Records are located by byte offset: csv-parse reports where each record ends (its line
-  // counter counts a CRLF inside a quoted field as two lines, so it is not used), and a record
-  // starts at the first non-blank line after the previous one. No Node Buffer here and
-  // csv-parse's browser build: the web page parses its dropped files with this code.
+export function delimitedRecords(content: string, delimiter: ',' | '\t', where: { file?: string }): { record: string[]; line: number }[] {
   const bytes = new TextEncoder().encode(content);
   const cache = { offset: 0, line: 1 };
   const records: { record: string[]; end: number }[] = [];
@@ -196,14 +194,23 @@ function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): 
   } catch (error) {
     const line = lineAt(bytes, skipLineBreaks(bytes, records.at(-1)?.end ?? 0), cache);
     const message = (error as Error).message.replace(/ at line \d+\.?$/, '');
-    throw new DataError(`malformed ${delimiter === ',' ? 'CSV' : 'TSV'} record starting on this line: ${message}`, { file: fields.file, line });
+    throw new DataError(`malformed ${delimiter === ',' ? 'CSV' : 'TSV'} record starting on this line: ${message}`, { ...where, line });
   }
   let previousEnd = 0;
-  const located = records.map(({ record, end }) => {
+  return records.map(({ record, end }) => {
     const line = lineAt(bytes, skipLineBreaks(bytes, previousEnd), cache);
     previousEnd = end;
     return { record, line };
   });
+}
+
+/**
+ * CSV / TSV with a header row, quoting as Python's `csv` excel / excel-tab dialects: fields
+ * may be quoted with `"`, `""` is a literal quote, quoted fields may hold delimiters and line
+ * breaks, and a quote inside an unquoted field is literal.
+ */
+function readDelimited(content: string, fields: Fields, delimiter: ',' | '\t'): LabelledRow[] {
+  const located = delimitedRecords(content, delimiter, { file: fields.file });
   if (located.length === 0) return [];
   const [header, ...body] = located;
   const columns = header!.record;

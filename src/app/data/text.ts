@@ -27,8 +27,8 @@
  * One difference from run_mlm: its packed mode tokenizes blank lines too (each adds its
  * [CLS] [SEP] to the stream, and they count in the groups of 1000); we skip them in both modes.
  */
-import { parse } from 'csv-parse/browser/esm/sync';
 import { ConfigError, DataError } from '../../core/errors.js';
+import { delimitedRecords } from './labelled.js';
 
 export type TextFormat = 'text' | 'jsonl' | 'csv' | 'tsv';
 
@@ -158,39 +158,10 @@ function jsonLines(text: string, where: { file?: string }, textField: string): {
 }
 
 /**
- * CSV / TSV with a header row, quoted as Python's `csv` excel / excel-tab dialects (as
- * src/data/read.ts reads them). Records are located by byte offset, since csv-parse's line counter
- * counts a CRLF inside a quoted field as two lines. The browser build of csv-parse is used so
- * that this runs without Node's Buffer.
+ * CSV / TSV with a header row: the records as labelled.ts's `delimitedRecords` locates them.
  */
 function delimitedRows(text: string, where: { file?: string }, textField: string, delimiter: ',' | '\t'): { text: string; line: number }[] {
-  const bytes = new TextEncoder().encode(text);
-  const cache = { offset: 0, line: 1 };
-  const records: { record: string[]; end: number }[] = [];
-  try {
-    parse(bytes, {
-      delimiter,
-      quote: '"',
-      escape: '"',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      on_record: (record: string[], context: { bytes: number }) => {
-        records.push({ record, end: context.bytes });
-        return record;
-      },
-    });
-  } catch (error) {
-    const line = lineAt(bytes, skipLineBreaks(bytes, records.at(-1)?.end ?? 0), cache);
-    const message = (error as Error).message.replace(/ at line \d+\.?$/, '');
-    throw new DataError(`malformed ${delimiter === ',' ? 'CSV' : 'TSV'} record starting on this line: ${message}`, { ...where, line });
-  }
-  let previousEnd = 0;
-  const located = records.map(({ record, end }) => {
-    const line = lineAt(bytes, skipLineBreaks(bytes, previousEnd), cache);
-    previousEnd = end;
-    return { record, line };
-  });
+  const located = delimitedRecords(text, delimiter, where);
   if (located.length === 0) return [];
   const [header, ...body] = located;
   const columns = header!.record;
@@ -205,19 +176,6 @@ function delimitedRows(text: string, where: { file?: string }, textField: string
     }
     return { text: record[textIndex]!, line };
   });
-}
-
-/** Line number (1-based) of the byte at `offset`; `cache` makes increasing offsets cost O(total). */
-function lineAt(bytes: Uint8Array, offset: number, cache: { offset: number; line: number }): number {
-  for (let i = cache.offset; i < offset; i++) if (bytes[i] === 0x0a) cache.line++;
-  cache.offset = offset;
-  return cache.line;
-}
-
-/** Offset of the first byte at or after `offset` that is not a line break (skips blank lines). */
-function skipLineBreaks(bytes: Uint8Array, offset: number): number {
-  while (offset < bytes.length && (bytes[offset] === 0x0a || bytes[offset] === 0x0d)) offset++;
-  return offset;
 }
 
 // ---------------------------------------------------------------------------------------------
