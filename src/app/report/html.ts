@@ -3,7 +3,7 @@
  * (the result of another `html` template), so a label or a file name can
  * never become markup by being forgotten.
  */
-import { escapeHtml } from './format.js';
+import { escapeHtml, inlineStyle } from './format.js';
 
 export class Html {
   constructor(readonly text: string) {}
@@ -26,4 +26,25 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
     text += piece(value) + strings[index + 1]!;
   });
   return new Html(text);
+}
+
+/**
+ * A whole self-contained page: the content security policy, the generator, the title, inline
+ * styles (each made safe for `<style>`), the body and what follows it (scripts, already safe).
+ */
+export function htmlDocument(page: { csp: string; generator: string; title: Html; styles: readonly string[]; body: Html; after?: string }): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${page.csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="${page.generator}">
+<title>${page.title}</title>
+${page.styles.map((css) => `<style>${inlineStyle(css)}</style>`).join('\n')}
+</head>
+<body>${page.body}
+${page.after === undefined ? '' : `${page.after}\n`}</body>
+</html>
+`;
 }

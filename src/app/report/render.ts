@@ -23,11 +23,10 @@ import {
   formatScore,
   formatSettingNumber,
   inlineScript,
-  inlineStyle,
   jsonForScript,
   plural,
 } from './format.js';
-import { html, type Html } from './html.js';
+import { html, htmlDocument, type Html } from './html.js';
 import { accountsFor, ledgerRows, ledgerVerdict, type LedgerRow, type Verdict } from './ledger.js';
 import { REPORT_CSS } from './styles.js';
 import type { EvalRecord, MaskedLmEvalRecord, MetricsLine, ReportAssets, RunRecord, RunSummary, Scores } from './types.js';
@@ -62,22 +61,14 @@ ${evaluationSection(view)}
 <script type="application/json" id="run-data">${jsonForScript(chartData(view))}</script>
 <script nonce="${nonce}">${inlineScript(BOOT_SCRIPT)}</script>`;
   const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="microbatch report">
-<title>${html`${view.title} · microbatch run report`}</title>
-<style>${inlineStyle(assets.uplotCss)}</style>
-<style>${inlineStyle(REPORT_CSS + RUN_CHARTS_CSS)}</style>
-</head>
-<body>${body}
-${scripts}
-</body>
-</html>
-`;
+  return htmlDocument({
+    csp,
+    generator: 'microbatch report',
+    title: html`${view.title} · microbatch run report`,
+    styles: [assets.uplotCss, REPORT_CSS + RUN_CHARTS_CSS],
+    body,
+    after: scripts,
+  });
 }
 
 /** Starts the charts from the data block; `window.microbatchReport.charts` is the live handle (see charts.ts). */

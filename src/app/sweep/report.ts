@@ -6,7 +6,7 @@
  * template, formats and styles it reuses.
  */
 import { DASH, formatDuration, formatSettingNumber, plural } from '../report/format.js';
-import { html, type Html } from '../report/html.js';
+import { html, htmlDocument, type Html } from '../report/html.js';
 import { REPORT_CSS } from '../report/styles.js';
 import type { ConfigSummary } from './aggregate.js';
 import { trialPath, type SweepPlan } from './plan.js';
@@ -88,20 +88,7 @@ ${settingsSection(plan)}
 <footer>microbatch sweep report · made from sweep.jsonl and summary.json · this file makes no network request</footer>
 </main>`;
   const csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="microbatch sweep report">
-<title>${html`Sweep ${plan.id} · microbatch`}</title>
-<style>${(REPORT_CSS + SWEEP_CSS).replace(/<\/(style)/gi, '<\\/$1')}</style>
-</head>
-<body>${body}
-</body>
-</html>
-`;
+  return htmlDocument({ csp, generator: 'microbatch sweep report', title: html`Sweep ${plan.id} · microbatch`, styles: [REPORT_CSS + SWEEP_CSS], body });
 }
 
 function tile(label: string, value: string, note: string): Html {
