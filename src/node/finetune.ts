@@ -287,11 +287,10 @@ export async function finetune(settingsIn: FinetuneSettings, hooks: FinetuneHook
   // A masked-LM checkpoint has no classes: labels a base config carries are not written back.
   if (settings.task === 'masked-lm') files.configJson = withoutLabels(files.configJson);
   const { family, config } = readConfig(files.configJson, files.configFile, settings.dropout);
-  if (settings.workers === 'auto') {
-    const nativeKernels = settings.backend !== 'cpu' && settings.backend !== 'node' && nativeAvailable() && process.env.MICROBATCH_FAST_KERNELS !== '0';
-    settings = { ...settings, workers: defaultWorkerCount(config, nativeKernels, os.availableParallelism()) };
-  }
-  const workers = settings.workers as number;
+  const nativeKernels = () => settings.backend !== 'cpu' && settings.backend !== 'node' && nativeAvailable() && process.env.MICROBATCH_FAST_KERNELS !== '0';
+  const workers = settings.workers === 'auto' ? defaultWorkerCount(config, nativeKernels(), os.availableParallelism()) : settings.workers;
+  // The resolved count is what the run records (summary.json, a checkpoint's settings).
+  settings = { ...settings, workers };
   const runner = taskRunner(settings.task);
   if (settings.earlyStopping !== undefined && !runner.metrics.includes(settings.earlyStopping.metric)) {
     throw new ConfigError(`"${settings.earlyStopping.metric}" is not a metric of ${settings.task} (it reports ${runner.metrics.join(', ')})`, { field: 'metric' });
